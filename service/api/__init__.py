@@ -1,0 +1,48 @@
+"""The HTTP API: a thin FastAPI layer over the domain functions (``/api/v1``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from provgraph.service.api.deps import StoreHolder
+from provgraph.service.api.problems import install_problem_handlers
+from provgraph.service.api.routes import artifacts, health, ingest, lineage
+from provgraph.service.settings import Settings
+from provgraph.service.store import Store
+
+__all__ = ["create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """Build the app; ``store`` lets tests and embedders pass an existing connection."""
+    holder = StoreHolder(settings or Settings.from_env(), store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if store is None:  # close only what we opened
+            holder.close()
+
+    app = FastAPI(
+        title="provgraph",
+        version="0.1.0",
+        summary="Provenance graph for AI datasets and models",
+        description=(
+            "Lineage of datasets and models in Neo4j. Errors are RFC 9457 problem documents "
+            "(`application/problem+json`)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.stores = holder
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    # Suffix routes first: artifact ids contain '/', so `{id:path}` would swallow them.
+    app.include_router(lineage.router, prefix=API_PREFIX)
+    app.include_router(artifacts.router, prefix=API_PREFIX)
+    app.include_router(ingest.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,300 @@
+"""Load NDJSON (or already validated records) into the graph: validate everything, then write.
+
+All-or-nothing by default: every line is checked (schema, kinds, dangling edges, edge
+endpoint kinds, cycles against the file *and* the graph) before anything is written, and
+one bad line rejects the file. ``skip_invalid`` loads the valid lines and reports the rest.
+Writes are idempotent ``MERGE``s in ``UNWIND`` batches, so re-loading a file changes no count
+and a re-run after an interrupted load completes it. Inputs up to ``SINGLE_TX_ELEMENTS``
+are written in one transaction; larger ones batch by batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from provgraph.service.dag import Digraph, find_cycle
+from provgraph.service.errors import CycleRefused, IngestRejected, LineError
+from provgraph.service.models import (
+    EDGE_ENDPOINTS,
+    LINEAGE_EDGE_KINDS,
+    EdgeRecord,
+    IngestReport,
+    NodeKind,
+    NodeRecord,
+    license_keys,
+)
+from provgraph.service.ndjson import ParsedInput, parse_lines
+from provgraph.service.store import Store, Tx, WriteCounts
+
+__all__ = ["Progress", "ingest_lines", "ingest_records"]
+
+BATCH_SIZE = 5_000
+SINGLE_TX_ELEMENTS = 20_000
+LOOKUP_CHUNK = 10_000
+
+Progress = Callable[[str, int, int | None], None]
+"""progress(phase, done, total): phases are 'parse', 'check', 'write'."""
+
+
+@dataclass
+class _Plan:
+    nodes: dict[str, tuple[int, NodeRecord]]
+    edges: dict[tuple[str, str, str], tuple[int, EdgeRecord]]
+
+
+def ingest_lines(
+    store: Store,
+    lines: Iterable[str | bytes],
+    *,
+    source: str = "input",
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Parse, validate and load NDJSON lines."""
+    parsed = parse_lines(lines, progress=(lambda n: progress("parse", n, None)) if progress else None)
+    return _ingest(store, parsed, source=source, skip_invalid=skip_invalid, progress=progress)
+
+
+def ingest_records(
+    store: Store,
+    nodes: Iterable[NodeRecord] = (),
+    edges: Iterable[EdgeRecord] = (),
+    *,
+    source: str = "api",
+) -> IngestReport:
+    """Load validated records (the API's single-artifact and single-edge writes)."""
+    parsed = ParsedInput()
+    position = 0
+    for position, node in enumerate(nodes, start=1):  # noqa: B007
+        parsed.nodes.append((position, node))
+    for position, edge in enumerate(edges, start=position + 1):  # noqa: B007
+        parsed.edges.append((position, edge))
+    parsed.lines = position
+    return _ingest(store, parsed, source=source, skip_invalid=False, progress=None)
+
+
+def _ingest(
+    store: Store,
+    parsed: ParsedInput,
+    *,
+    source: str,
+    skip_invalid: bool,
+    progress: Progress | None,
+) -> IngestReport:
+    errors = list(parsed.errors)
+    plan = _check(store, parsed, errors, skip_invalid=skip_invalid, progress=progress)
+    errors.sort(key=lambda e: e.line)
+    if errors and not skip_invalid:
+        cycles = [e for e in errors if isinstance(e, _CycleError)]
+        if len(cycles) == len(errors) == 1:
+            raise CycleRefused(cycles[0].path, line=cycles[0].line)
+        raise IngestRejected(errors, source=source)
+    counts = _write(store, plan, progress=progress)
+    return IngestReport(
+        source=source,
+        lines=parsed.lines,
+        nodes=len(plan.nodes),
+        edges=len(plan.edges),
+        skipped=[{"line": e.line, "reason": e.reason} for e in errors],
+        nodes_created=counts.nodes_created,
+        relationships_created=counts.relationships_created,
+        properties_set=counts.properties_set,
+    )
+
+
+class _CycleError(LineError):
+    """A line error that also carries the cycle's path."""
+
+    path: list[str]
+
+    def __init__(self, line: int, path: list[str]) -> None:
+        super().__init__(line, "edge closes a lineage cycle: " + " -> ".join(path))
+        object.__setattr__(self, "path", path)
+
+
+def _check(
+    store: Store,
+    parsed: ParsedInput,
+    errors: list[LineError],
+    *,
+    skip_invalid: bool,
+    progress: Progress | None,
+) -> _Plan:
+    """Everything that needs the whole input or the graph; bad lines go to ``errors``."""
+    nodes: dict[str, tuple[int, NodeRecord]] = {}
+    for line, node in parsed.nodes:
+        seen = nodes.get(node.id)
+        if seen is not None and seen[1].node != node.node:
+            errors.append(
+                LineError(line, f"id {node.id!r} was a {seen[1].node.value} on line {seen[0]}")
+            )
+            continue
+        if seen is not None:  # later lines update earlier ones, as a re-ingest would
+            merged = seen[1].model_copy(update=node.model_dump(exclude_unset=True))
+            nodes[node.id] = (seen[0], merged)
+        else:
+            nodes[node.id] = (line, node)
+
+    wanted = set(nodes) | {e.from_ for _, e in parsed.edges} | {e.to for _, e in parsed.edges}
+    existing = _existing_kinds(store, sorted(wanted), progress)
+    for node_id, (line, node) in list(nodes.items()):
+        stored = existing.get(node_id)
+        if stored is not None and stored != node.node:
+            errors.append(LineError(line, f"id {node_id!r} is already a {stored.value} in the graph"))
+            del nodes[node_id]
+
+    kinds = {**existing, **{node_id: rec.node for node_id, (_, rec) in nodes.items()}}
+    edges: dict[tuple[str, str, str], tuple[int, EdgeRecord]] = {}
+    for line, edge in parsed.edges:
+        problem = _edge_problem(edge, kinds)
+        if problem:
+            errors.append(LineError(line, problem))
+            continue
+        edges[(edge.from_, edge.to, edge.edge.value)] = (line, edge)
+
+    for line, path in _cycles(store, edges, existing, drop=skip_invalid):
+        errors.append(_CycleError(line, path))
+    return _Plan(nodes=nodes, edges=edges)
+
+
+def _edge_problem(edge: EdgeRecord, kinds: dict[str, NodeKind]) -> str | None:
+    missing = [end for end in (edge.from_, edge.to) if end not in kinds]
+    if missing:
+        names = " and ".join(repr(m) for m in missing)
+        return f"dangling edge: {names} is neither in this input nor in the graph"
+    child_kind, parent_kinds = EDGE_ENDPOINTS[edge.edge]
+    child, parent = kinds[edge.from_], kinds[edge.to]
+    if child != child_kind or parent not in parent_kinds:
+        allowed = " or ".join(sorted(k.value for k in parent_kinds))
+        return (
+            f"{edge.edge.value} goes from a {child_kind.value} to a {allowed}, "
+            f"not from a {child.value} ({edge.from_!r}) to a {parent.value} ({edge.to!r})"
+        )
+    return None
+
+
+def _existing_kinds(
+    store: Store, ids: list[str], progress: Progress | None
+) -> dict[str, NodeKind]:
+    found: dict[str, NodeKind] = {}
+
+    def lookup(tx: Tx) -> None:
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            for row in tx.run("artifact_kinds", ids=ids[start : start + LOOKUP_CHUNK]):
+                found[row["id"]] = NodeKind(row["kind"])
+            if progress is not None:
+                progress("check", min(start + LOOKUP_CHUNK, len(ids)), len(ids))
+
+    store.read(lookup)
+    return found
+
+
+def _cycles(
+    store: Store,
+    edges: dict[tuple[str, str, str], tuple[int, EdgeRecord]],
+    existing: dict[str, NodeKind],
+    *,
+    drop: bool,
+) -> list[tuple[int, list[str]]]:
+    """Cycles the new edges would close, with the line of the closing edge and the path.
+
+    Existing lineage between endpoints already in the graph enters as shortcut edges
+    (tag None); when ``drop`` is set, the latest-line edge of each cycle is removed and the
+    search repeats, so the remaining edges form a DAG.
+    """
+    graph: Digraph[str] = Digraph()
+    for (child, parent, _), (line, _) in edges.items():
+        graph.add(child, parent, line)
+    starts = sorted({p for (_, p, _) in edges if p in existing})
+    targets = sorted({c for (c, _, _) in edges if c in existing})
+    if starts and targets:
+        rows: list[dict[str, Any]] = []
+        store.read(lambda tx: rows.extend(tx.run("reachable_pairs", starts=starts, targets=targets)))
+        for row in rows:
+            graph.add(row["from"], row["to"], None)
+
+    found: list[tuple[int, list[str]]] = []
+    while True:
+        components = graph.strongly_connected()
+        if not components:
+            return found
+        for component in components:
+            cycle = find_cycle(graph, component)
+            lines = [tag for (_, _, tag) in cycle if isinstance(tag, int)]
+            closing = max(lines)
+            # Rotate so the path starts at the closing edge's child and reads as written.
+            at = next(i for i, (_, _, tag) in enumerate(cycle) if tag == closing)
+            ordered = cycle[at:] + cycle[:at]
+            path = [ordered[0][0]]
+            for child, parent, tag in ordered:
+                if tag is None:
+                    path.extend(_witness(store, child, parent)[1:])
+                else:
+                    path.append(parent)
+            found.append((closing, path))
+            edge_key = next(k for k, (line, _) in edges.items() if line == closing)
+            graph.remove(edge_key[0], edge_key[1], closing)
+            del edges[edge_key]
+        if not drop:
+            # One cycle per component is enough to refuse the input; stop here.
+            return found
+
+
+def _witness(store: Store, child: str, parent: str) -> list[str]:
+    rows = store.query(
+        "witness_path", **{"from": child, "to": parent}, edge_kinds=list(LINEAGE_EDGE_KINDS), as_of=None
+    )
+    return list(rows[0]["ids"]) if rows else [child, parent]
+
+
+def _write(store: Store, plan: _Plan, *, progress: Progress | None) -> WriteCounts:
+    now = datetime.now(UTC)
+    node_rows = [
+        {"id": node_id, "label": rec.node.label, "props": rec.properties()}
+        for node_id, (_, rec) in sorted(plan.nodes.items())
+    ]
+    license_rows = [
+        {"id": node_id, "licenses": license_keys(rec.license)}
+        for node_id, (_, rec) in sorted(plan.nodes.items())
+        if rec.license is not None
+    ]
+    edge_rows = [
+        {
+            "from": rec.from_,
+            "to": rec.to,
+            "type": rec.edge.value,
+            "props": rec.properties(),
+            "valid_from": rec.valid_from,
+            "valid_to": rec.valid_to,
+        }
+        for key, (_, rec) in sorted(plan.edges.items())
+    ]
+    steps = [
+        *(("upsert_artifacts", node_rows[i : i + BATCH_SIZE]) for i in range(0, len(node_rows), BATCH_SIZE)),
+        *(("link_licenses", license_rows[i : i + BATCH_SIZE]) for i in range(0, len(license_rows), BATCH_SIZE)),
+        *(("upsert_lineage_edges", edge_rows[i : i + BATCH_SIZE]) for i in range(0, len(edge_rows), BATCH_SIZE)),
+    ]
+    total = len(node_rows) + len(license_rows) + len(edge_rows)
+    done = 0
+
+    def run_steps(tx: Tx, batch: list[tuple[str, list[dict[str, Any]]]]) -> None:
+        for name, rows in batch:
+            tx.run(name, rows=rows, now=now)
+
+    counts = WriteCounts()
+    if total <= SINGLE_TX_ELEMENTS:
+        _, counts = store.write(lambda tx: run_steps(tx, steps))
+        if progress is not None:
+            progress("write", total, total)
+        return counts
+    for step in steps:
+        _, step_counts = store.write(lambda tx, step=step: run_steps(tx, [step]))  # type: ignore[misc]
+        for name in ("nodes_created", "relationships_created", "properties_set", "labels_added"):
+            setattr(counts, name, getattr(counts, name) + getattr(step_counts, name))
+        done += len(step[1])
+        if progress is not None:
+            progress("write", done, total)
+    return counts

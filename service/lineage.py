@@ -1,0 +1,183 @@
+"""Lineage questions: ancestry (upstream), impact (downstream), a drawable subgraph, and one
+witness path between two artifacts. Every answer comes from a named query that collects
+distinct nodes first and fetches edges with one hop; none enumerates paths.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pydantic import BaseModel
+
+from provgraph.service.errors import InvalidInput, NotFound
+from provgraph.service.models import (
+    LINEAGE_EDGE_KINDS,
+    Artifact,
+    Direction,
+    EdgeKind,
+    Lineage,
+    LineageEdge,
+    WitnessPath,
+)
+from provgraph.service.records import artifact_from_row, edge_from_row
+from provgraph.service.store import Store
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "Subgraph",
+    "decode_cursor",
+    "encode_cursor",
+    "lineage",
+    "subgraph",
+    "witness_path",
+]
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10_000
+MAX_DEPTH = 10_000
+_CURSOR_PREFIX = "v1:"
+
+
+class Subgraph(BaseModel):
+    """Nodes (root first) and the lineage edges among them, for drawing."""
+
+    root: str
+    nodes: list[Artifact]
+    edges: list[LineageEdge]
+    total: int
+    complete: bool
+    truncated_reason: str | None = None
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode((_CURSOR_PREFIX + last_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput(f"invalid cursor {cursor!r}") from exc
+    if not raw.startswith(_CURSOR_PREFIX):
+        raise InvalidInput(f"invalid cursor {cursor!r}")
+    return raw.removeprefix(_CURSOR_PREFIX)
+
+
+def _kinds(edge_kinds: Iterable[EdgeKind | str] | None) -> list[str]:
+    if edge_kinds is None:
+        return list(LINEAGE_EDGE_KINDS)
+    kinds = [EdgeKind(k).value for k in edge_kinds]
+    if not kinds:
+        raise InvalidInput("edge_kinds must name at least one lineage relationship type")
+    return kinds
+
+
+def _check_bounds(max_depth: int | None, limit: int) -> None:
+    if max_depth is not None and not 1 <= max_depth <= MAX_DEPTH:
+        raise InvalidInput(f"max_depth must be between 1 and {MAX_DEPTH}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+
+
+def _as_of(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def lineage(
+    store: Store,
+    artifact_id: str,
+    *,
+    direction: Direction = Direction.UPSTREAM,
+    max_depth: int | None = None,
+    edge_kinds: Iterable[EdgeKind | str] | None = None,
+    as_of: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Lineage:
+    """One page of the ancestry or impact of ``artifact_id``, ordered by id."""
+    _check_bounds(max_depth, limit)
+    query = "lineage_upstream" if direction is Direction.UPSTREAM else "lineage_downstream"
+    rows = store.query(
+        query,
+        max_depth=max_depth,
+        id=artifact_id,
+        edge_kinds=_kinds(edge_kinds),
+        as_of=_as_of(as_of),
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit,
+        depth_bounded=max_depth is not None,
+    )
+    if not rows:
+        raise NotFound(artifact_id)
+    row = rows[0]
+    nodes = [artifact_from_row(n) for n in row["nodes"]]
+    more = row["remaining"] > len(nodes)
+    reason = "limit" if more else ("max_depth" if row["beyond_depth"] else None)
+    return Lineage(
+        root=artifact_id,
+        direction=direction,
+        nodes=nodes,
+        edges=[edge_from_row(e) for e in row["edges"]],
+        total=row["total"],
+        complete=reason is None,
+        truncated_reason=reason,
+        next_cursor=encode_cursor(nodes[-1].id) if more and nodes else None,
+    )
+
+
+def subgraph(
+    store: Store,
+    artifact_id: str,
+    *,
+    edge_kinds: Iterable[EdgeKind | str] | None = None,
+    as_of: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Subgraph:
+    """The root, its ancestors and descendants (capped at ``limit`` nodes) and their edges."""
+    _check_bounds(None, limit)
+    rows = store.query(
+        "lineage_subgraph", id=artifact_id, edge_kinds=_kinds(edge_kinds), as_of=_as_of(as_of), limit=limit
+    )
+    if not rows:
+        raise NotFound(artifact_id)
+    row = rows[0]
+    complete = row["total"] <= limit
+    return Subgraph(
+        root=artifact_id,
+        nodes=[artifact_from_row(n) for n in row["nodes"]],
+        edges=[edge_from_row(e) for e in row["edges"]],
+        total=row["total"],
+        complete=complete,
+        truncated_reason=None if complete else "limit",
+    )
+
+
+def witness_path(
+    store: Store,
+    source: str,
+    target: str,
+    *,
+    edge_kinds: Iterable[EdgeKind | str] | None = None,
+    as_of: datetime | None = None,
+) -> WitnessPath:
+    """One shortest upstream path from ``source`` to its ancestor ``target``, if any."""
+    kinds = _kinds(edge_kinds)
+    rows = store.query("witness_path", **{"from": source, "to": target}, edge_kinds=kinds, as_of=_as_of(as_of))
+    if not rows:
+        for artifact_id in (source, target):
+            if not store.query("artifact_kinds", ids=[artifact_id]):
+                raise NotFound(artifact_id)
+        return WitnessPath(source=source, target=target, found=False, nodes=[], edges=[])
+    row = rows[0]
+    return WitnessPath(
+        source=source,
+        target=target,
+        found=True,
+        nodes=list(row["ids"]),
+        edges=[edge_from_row(e) for e in row["edges"]],
+    )

@@ -1,0 +1,106 @@
+"""Parse the NDJSON ingest format (architecture.md) into validated records, line by line.
+
+Each line is one JSON object with either a ``node`` or an ``edge`` key. Nothing here
+touches the database: checks that need the graph (dangling edges, cycles) live in
+``ingest``. Every error names its 1-based line number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from provgraph.service.errors import InvalidInput, LineError
+from provgraph.service.models import EdgeRecord, NodeRecord
+
+__all__ = ["ParsedInput", "describe_validation_error", "parse_lines", "parse_record"]
+
+MAX_LINE_BYTES = 1_000_000
+
+
+@dataclass
+class ParsedInput:
+    """The valid records of an input, each with its line number, and the bad lines."""
+
+    nodes: list[tuple[int, NodeRecord]] = field(default_factory=list)
+    edges: list[tuple[int, EdgeRecord]] = field(default_factory=list)
+    errors: list[LineError] = field(default_factory=list)
+    lines: int = 0
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One readable sentence per pydantic error, e.g. ``unknown field 'colour'``."""
+    parts: list[str] = []
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in error["loc"] if p != "from_") or "record"
+        if error["loc"] and error["loc"][0] == "from_":
+            loc = "from"
+        if error["type"] == "extra_forbidden":
+            parts.append(f"unknown field {loc!r}")
+        elif error["type"] == "missing":
+            parts.append(f"missing field {loc!r}")
+        elif error["type"] == "value_error" and loc == "record":
+            parts.append(str(error["msg"]).removeprefix("Value error, "))
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+            parts.append(f"field {loc!r}: {message}")
+    return "; ".join(parts)
+
+
+def parse_record(obj: Any) -> NodeRecord | EdgeRecord:
+    """Validate one decoded object as a node or an edge; raises ``InvalidInput``."""
+    if not isinstance(obj, dict):
+        raise InvalidInput("expected a JSON object")
+    has_node, has_edge = "node" in obj, "edge" in obj
+    if has_node == has_edge:
+        raise InvalidInput("a record needs exactly one of the keys 'node' or 'edge'")
+    model: type[NodeRecord] | type[EdgeRecord] = NodeRecord if has_node else EdgeRecord
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        raise InvalidInput(describe_validation_error(exc)) from exc
+
+
+def parse_lines(
+    lines: Iterable[str | bytes],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> ParsedInput:
+    """Parse every line; blank lines are skipped but still counted for line numbers."""
+    parsed = ParsedInput()
+    number = 0
+    for number, raw in enumerate(lines, start=1):  # noqa: B007 - number is used after the loop
+        if progress is not None and number % 1000 == 0:
+            progress(number)
+        if len(raw) > MAX_LINE_BYTES:
+            parsed.errors.append(LineError(number, f"line longer than {MAX_LINE_BYTES} bytes"))
+            continue
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as exc:
+            parsed.errors.append(LineError(number, f"not valid UTF-8 at byte {exc.start}"))
+            continue
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            parsed.errors.append(LineError(number, f"malformed JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        try:
+            record = parse_record(obj)
+        except InvalidInput as exc:
+            parsed.errors.append(LineError(number, exc.detail))
+            continue
+        if isinstance(record, NodeRecord):
+            parsed.nodes.append((number, record))
+        else:
+            parsed.edges.append((number, record))
+    parsed.lines = number
+    if progress is not None:
+        progress(number)
+    return parsed

@@ -1,0 +1,44 @@
+"""Turn rows from Neo4j into the output models: temporal values as ISO 8601 strings, the
+``attrs`` JSON string back into an object, the ``kind`` projected by the queries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from provgraph.service.models import Artifact, ArtifactDetail, LineageEdge
+
+__all__ = ["artifact_from_row", "detail_from_row", "edge_from_row", "plain"]
+
+
+def plain(value: Any) -> Any:
+    """Neo4j temporal types (and lists of them) as ISO strings; everything else unchanged."""
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    iso = getattr(value, "iso_format", None)
+    if callable(iso):
+        return iso()
+    return value
+
+
+def _properties(props: dict[str, Any]) -> dict[str, Any]:
+    data = {key: plain(value) for key, value in props.items()}
+    if isinstance(data.get("attrs"), str):
+        try:
+            data["attrs"] = json.loads(data["attrs"])
+        except json.JSONDecodeError:
+            pass  # written by hand in Neo4j Browser: show it as it is
+    return data
+
+
+def artifact_from_row(props: dict[str, Any]) -> Artifact:
+    return Artifact.model_validate(_properties(props))
+
+
+def detail_from_row(props: dict[str, Any], licenses: list[str]) -> ArtifactDetail:
+    return ArtifactDetail.model_validate({**_properties(props), "licenses": sorted(licenses)})
+
+
+def edge_from_row(row: dict[str, Any]) -> LineageEdge:
+    props = {key: plain(value) for key, value in (row.get("properties") or {}).items()}
+    return LineageEdge.model_validate({**props, "from": row["from"], "to": row["to"], "type": row["type"]})

@@ -1,0 +1,188 @@
+"""The only module that talks to Neo4j: it runs named queries from ``provgraph.cypher``.
+
+Reads go through ``execute_read`` and writes through ``execute_write`` (managed
+transactions: the driver retries transient errors, and a cluster routes reads to
+secondaries). Every call names the database, so no round trip is spent resolving it.
+Driver errors become provgraph errors here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j import GraphDatabase, ManagedTransaction, unit_of_work
+from neo4j import exceptions as neo4j_errors
+
+from provgraph import cypher
+from provgraph.service.errors import QueryTimeout, StoreUnavailable
+from provgraph.service.settings import Settings
+
+__all__ = ["Store", "Tx", "WriteCounts", "resolve_connection"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Fail fast while the database is down: the API answers 503 instead of hanging a client.
+_DRIVER_OPTIONS: dict[str, Any] = {
+    "connection_timeout": 5.0,
+    "connection_acquisition_timeout": 10.0,
+    "max_transaction_retry_time": 10.0,
+    "notifications_min_severity": "OFF",
+}
+
+
+@dataclass
+class WriteCounts:
+    """Graph changes made by a write, summed over its statements."""
+
+    nodes_created: int = 0
+    relationships_created: int = 0
+    properties_set: int = 0
+    labels_added: int = 0
+
+    def add(self, counters: neo4j.SummaryCounters) -> None:
+        self.nodes_created += counters.nodes_created
+        self.relationships_created += counters.relationships_created
+        self.properties_set += counters.properties_set
+        self.labels_added += counters.labels_added
+
+
+class Tx:
+    """A managed transaction that runs named queries."""
+
+    def __init__(self, tx: ManagedTransaction, counts: WriteCounts | None) -> None:
+        self._tx = tx
+        self._counts = counts
+
+    def run(self, name: str, *, max_depth: int | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Run query ``name`` (depth bound spliced only through ``cypher.with_depth``)."""
+        text = cypher.load(name)
+        if cypher.DEPTH_MARKER in text:
+            text = cypher.with_depth(text, max_depth)
+        result = self._tx.run(text, params)  # type: ignore[arg-type]
+        rows = [record.data() for record in result]
+        if self._counts is not None:
+            self._counts.add(result.consume().counters)
+        return rows
+
+
+def resolve_connection(settings: Settings) -> tuple[str, tuple[str, str] | None]:
+    """The URI and credentials to use: ``NEO4J_URI`` if set, else the managed local server."""
+    if settings.neo4j_uri:
+        password = settings.neo4j_password
+        return settings.neo4j_uri, (settings.neo4j_user, password) if password else None
+    from provgraph.service.localdb import managed_connection
+
+    local = managed_connection(settings)
+    if local is None:
+        raise StoreUnavailable(
+            "no database configured: set NEO4J_URI, or start the local server "
+            "with `provgraph db start`"
+        )
+    return local.uri, (local.user, local.password) if local.password else None
+
+
+class Store:
+    """A connection to one Neo4j database, running named queries in managed transactions."""
+
+    def __init__(self, driver: neo4j.Driver, *, database: str, timeout: float, uri: str = "") -> None:
+        self._driver = driver
+        self.database = database
+        self.timeout = timeout
+        self.uri = uri
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Store:
+        uri, auth = resolve_connection(settings)
+        try:
+            driver = GraphDatabase.driver(uri, auth=auth, **_DRIVER_OPTIONS)
+        except (ValueError, neo4j_errors.ConfigurationError) as exc:
+            raise StoreUnavailable(f"bad database URI {uri!r}: {exc}") from exc
+        return cls(driver, database=settings.database, timeout=settings.query_timeout_s, uri=uri)
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read(self, work: Callable[[Tx], T]) -> T:
+        """Run ``work`` in one read transaction (a consistent snapshot for multi-query answers)."""
+        @unit_of_work(timeout=self.timeout)
+        def unit(tx: ManagedTransaction) -> T:
+            return work(Tx(tx, None))
+
+        with self._errors(), self._driver.session(database=self.database) as session:
+            return session.execute_read(unit)
+
+    def write(self, work: Callable[[Tx], T]) -> tuple[T, WriteCounts]:
+        """Run ``work`` in one write transaction; returns its result and the graph changes."""
+
+        @unit_of_work(timeout=self.timeout)
+        def unit(tx: ManagedTransaction) -> tuple[T, WriteCounts]:
+            counts = WriteCounts()  # fresh per attempt: a retried transaction counts once
+            return work(Tx(tx, counts)), counts
+
+        with self._errors(), self._driver.session(database=self.database) as session:
+            return session.execute_write(unit)
+
+    def query(self, name: str, *, max_depth: int | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Run one named read query."""
+        return self.read(lambda tx: tx.run(name, max_depth=max_depth, **params))
+
+    def explain(self, name: str, *, max_depth: int | None = None, **params: Any) -> list[str]:
+        """Operator names of the plan of a named query (for tests and `docs/queries.md`)."""
+        text = cypher.load(name)
+        if cypher.DEPTH_MARKER in text:
+            text = cypher.with_depth(text, max_depth)
+        with self._errors(), self._driver.session(database=self.database) as session:
+            plan = session.run("EXPLAIN " + text, params).consume().plan  # type: ignore[arg-type]
+        operators: list[str] = []
+
+        def walk(node: Any) -> None:
+            operators.append(str(node["operatorType"]).split("@")[0])
+            for child in node.get("children", []):
+                walk(child)
+
+        if plan is not None:
+            walk(plan)
+        return operators
+
+    def ensure_schema(self) -> None:
+        """Apply the uniqueness constraints (idempotent)."""
+        # Drop the comment lines first: a ';' inside a comment must not split a statement.
+        code = "\n".join(
+            line for line in cypher.load("schema").splitlines() if not line.lstrip().startswith("//")
+        )
+        with self._errors(), self._driver.session(database=self.database) as session:
+            for statement in filter(None, (part.strip() for part in code.split(";"))):
+                session.run(statement).consume()  # type: ignore[arg-type]
+
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` unless the database answers a query."""
+        self.query("ping")
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except neo4j_errors.AuthError as exc:
+            raise StoreUnavailable(f"Neo4j at {self.uri} refused the credentials: {exc.message}") from exc
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError) as exc:
+            raise StoreUnavailable(f"Neo4j at {self.uri} is unreachable: {exc}") from exc
+        except neo4j_errors.ClientError as exc:
+            if "TransactionTimedOut" in (exc.code or "") or "Timeout" in (exc.code or ""):
+                raise QueryTimeout(
+                    f"query ran past the {self.timeout:g} s limit (PROVGRAPH_QUERY_TIMEOUT)"
+                ) from exc
+            raise
+        except neo4j_errors.TransientError as exc:
+            raise StoreUnavailable(f"Neo4j is busy, retry later: {exc.message}") from exc
