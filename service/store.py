@@ -31,7 +31,7 @@ T = TypeVar("T")
 _DRIVER_OPTIONS: dict[str, Any] = {
     "connection_timeout": 5.0,
     "connection_acquisition_timeout": 10.0,
-    "max_transaction_retry_time": 10.0,
+    "max_transaction_retry_time": 5.0,
     "notifications_min_severity": "OFF",
 }
 

@@ -1,0 +1,259 @@
+"""The ``provgraph`` command: a thin Typer layer over the same domain functions as the API.
+
+Exit codes: 0 success, 1 bad input (invalid records, unknown ids, cycles), 2 usage errors,
+3 database unreachable. ``--json`` prints the same pydantic models the API returns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from provgraph.cli import demo
+from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
+from provgraph.service import artifacts, lineage
+from provgraph.service.errors import InvalidInput, ProvgraphError
+from provgraph.service.ingest import ingest_lines
+from provgraph.service.models import Direction, EdgeKind
+from provgraph.service.settings import Settings
+from provgraph.service.store import Store
+
+__all__ = ["app", "main", "run"]
+
+app = typer.Typer(
+    name="provgraph",
+    help="Provenance graph for AI datasets and models: lineage, licenses and synthetic-data risk.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+try:  # TEMP until cli/db.py lands
+    from provgraph.cli import db
+
+    app.add_typer(db.app, name="db", help="Manage the local Neo4j server provgraph runs for you.")
+except ImportError:
+    pass
+app.command(name="demo")(demo.demo)
+
+out = Console()
+err = Console(stderr=True)
+
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (the API's schema).")]
+
+
+class LineageFormat(StrEnum):
+    TREE = "tree"
+    JSON = "json"
+    DOT = "dot"
+
+
+def print_json(model: BaseModel | dict[str, Any]) -> None:
+    data = model.model_dump(mode="json", by_alias=True) if isinstance(model, BaseModel) else model
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def connect(*, schema: bool = False) -> Iterator[Store]:
+    """A store for one command; ``schema`` applies the constraints first (for writes)."""
+    with Store.connect(Settings.from_env()) as store:
+        if schema:
+            store.ensure_schema()
+        yield store
+
+
+def _lines(path: str) -> Iterator[bytes]:
+    if path == "-":
+        yield from sys.stdin.buffer
+        return
+    try:
+        with open(path, "rb") as handle:
+            yield from handle
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
+
+
+@app.command()
+def ingest(
+    file: Annotated[str, typer.Argument(help="NDJSON file of nodes and edges, or - for stdin.")],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Load the valid lines and report the rest.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Load an NDJSON file: all-or-nothing unless --skip-invalid; re-loading changes nothing."""
+    if file != "-" and not Path(file).is_file():
+        raise InvalidInput(f"no such file: {file}")
+    source = "stdin" if file == "-" else file
+    with connect(schema=True) as store, _progress(enabled=not as_json) as report:
+        result = ingest_lines(store, _lines(file), source=source, skip_invalid=skip_invalid, progress=report)
+    if as_json:
+        print_json(result)
+        return
+    out.print(
+        f"[green]loaded[/] {source}: {result.nodes:,} nodes and {result.edges:,} edges from "
+        f"{result.lines:,} lines ({result.nodes_created:,} nodes and "
+        f"{result.relationships_created:,} relationships new)"
+    )
+    for skipped in result.skipped:
+        err.print(f"[yellow]skipped[/] line {skipped['line']}: {skipped['reason']}", highlight=False)
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Any]:
+    """A progress bar on stderr for the parse, check and write phases of an ingest."""
+    if not enabled:
+        yield None
+        return
+    columns = (TextColumn("{task.description:<8}"), BarColumn(), TextColumn("{task.completed:,}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield report
+
+
+@app.command()
+def show(
+    artifact_id: Annotated[str, typer.Argument(metavar="ID", help="Artifact id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one artifact: kind, properties and declared licenses."""
+    with connect() as store:
+        artifact = artifacts.get_artifact(store, artifact_id)
+    if as_json:
+        print_json(artifact)
+    else:
+        out.print(artifact_table(artifact))
+
+
+@app.command(name="lineage")
+def lineage_command(
+    artifact_id: Annotated[str, typer.Argument(metavar="ID", help="Artifact id.")],
+    direction: Annotated[
+        Direction, typer.Option(help="upstream: where it came from; downstream: what it affects.")
+    ] = Direction.UPSTREAM,
+    max_depth: Annotated[int | None, typer.Option(min=1, max=lineage.MAX_DEPTH, help="Hops to follow.")] = None,
+    edge_kinds: Annotated[
+        list[EdgeKind] | None, typer.Option("--edge-kind", help="Follow only these types (repeatable).")
+    ] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option(formats=DATE_FORMATS, help="Only edges valid at this date.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=lineage.MAX_LIMIT, help="Nodes per page.")] = lineage.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+    output: Annotated[LineageFormat, typer.Option("--format", help="tree, json or dot.")] = LineageFormat.TREE,
+    as_json: JsonOption = False,
+) -> None:
+    """Ancestry (upstream) or impact (downstream) of an artifact."""
+    with connect() as store:
+        answer = lineage.lineage(
+            store,
+            artifact_id,
+            direction=direction,
+            max_depth=max_depth,
+            edge_kinds=edge_kinds,
+            as_of=as_of,
+            limit=limit,
+            cursor=cursor,
+        )
+        root = artifacts.get_artifact(store, artifact_id) if output is not LineageFormat.JSON else None
+    if as_json or output is LineageFormat.JSON:
+        print_json(answer)
+        return
+    if output is LineageFormat.DOT:
+        sys.stdout.write(lineage_dot(answer, root) + "\n")
+    else:
+        out.print(lineage_tree(answer, root))
+        out.print(f"[dim]{answer.total:,} {direction.value} artifacts[/]")
+    if not answer.complete:
+        hint = "--cursor " + answer.next_cursor if answer.next_cursor else "a larger --max-depth"
+        err.print(f"[yellow]incomplete[/] ({answer.truncated_reason}): continue with {hint}")
+
+
+@app.command()
+def path(
+    source: Annotated[str, typer.Argument(metavar="FROM", help="The newer artifact.")],
+    target: Annotated[str, typer.Argument(metavar="TO", help="An ancestor of FROM.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One shortest lineage path from an artifact up to one of its ancestors."""
+    with connect() as store:
+        found = lineage.witness_path(store, source, target)
+    if as_json:
+        print_json(found)
+        return
+    if not found.found:
+        err.print(f"{target} is not upstream of {source}")
+        raise typer.Exit(1)
+    steps = [found.nodes[0]] + [f"-[{e.type.value}]-> {e.to}" for e in found.edges]
+    out.print(" ".join(steps), highlight=False)
+
+
+@app.command()
+def stats(as_json: JsonOption = False) -> None:
+    """Node counts per label and relationship counts per type."""
+    with connect() as store:
+        counts = artifacts.stats(store)
+    if as_json:
+        print_json(counts)
+    else:
+        out.print(stats_table(counts))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from provgraph.service.api import create_app
+
+    if host not in {"127.0.0.1", "localhost", "::1"}:
+        err.print(f"[yellow]warning[/]: listening on {host}; the API has no authentication yet")
+    uvicorn.run(create_app(Settings.from_env()), host=host, port=port, log_level=log_level)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (documented in the module docstring)."""
+    logging.getLogger("neo4j").setLevel(logging.CRITICAL)  # the driver's retry chatter; errors are ours to print
+    try:
+        # Without standalone mode the parser returns the code of typer.Exit instead of exiting.
+        code = app(args=argv, prog_name="provgraph", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        return 130
+    except typer.TyperException as exc:  # usage errors exit 2, other parser errors 1
+        exc.show()
+        return int(exc.exit_code)
+    except ProvgraphError as exc:
+        err.print(f"[red]error[/]: {exc.detail}", highlight=False)
+        for line_error in getattr(exc, "errors", [])[1:20]:
+            err.print(f"  {line_error}", highlight=False)
+        return exc.exit_code
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())

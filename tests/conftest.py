@@ -1,0 +1,126 @@
+"""A real Neo4j for the whole test session, never a mock.
+
+Where the server comes from, in order:
+1. ``NEO4J_URI`` (with ``NEO4J_USER``/``NEO4J_PASSWORD``): an existing server. Tests only
+   add nodes under their own id prefixes and never wipe it.
+2. A Docker engine: a ``neo4j:5.26-community`` container through testcontainers.
+3. Otherwise: a throwaway local server managed by provgraph (jars fetched with Maven into
+   the user cache), in a temporary home on free loopback ports.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provgraph.examples import example_path
+from provgraph.service.ingest import ingest_lines
+from provgraph.service.settings import Settings
+from provgraph.service.store import Store
+
+NEO4J_IMAGE = "neo4j:5.26-community"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _docker_engine() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    home = tmp_path_factory.mktemp("provgraph-home")
+    base = Settings.from_env()
+    if base.neo4j_uri:
+        yield Settings(**{**base.__dict__, "home": home})
+        return
+    if _docker_engine():
+        from testcontainers.neo4j import Neo4jContainer
+
+        password = uuid.uuid4().hex
+        with Neo4jContainer(NEO4J_IMAGE, password=password) as container:
+            yield Settings(
+                neo4j_uri=container.get_connection_url(),
+                neo4j_user="neo4j",
+                neo4j_password=password,
+                home=home,
+                cache=base.cache,
+            )
+        return
+    from provgraph.service.localdb import LocalNeo4j
+
+    server = LocalNeo4j(
+        Settings(home=home, cache=base.cache),
+        home=home / "neo4j",
+        bolt_port=free_port(),
+        http_port=free_port(),
+        heap="768m",
+        pagecache="256m",
+        auth=False,
+        http=False,
+    )
+    connection = server.start(timeout=300)
+    try:
+        yield Settings(neo4j_uri=connection.uri, home=home, cache=base.cache)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def store(neo4j_settings: Settings) -> Iterator[Store]:
+    with Store.connect(neo4j_settings) as connected:
+        connected.ensure_schema()
+        yield connected
+
+
+@pytest.fixture()
+def ns() -> str:
+    """A fresh id prefix: each test writes only under its own namespace."""
+    return f"t{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture(scope="session")
+def example_file() -> Path:
+    return example_path()
+
+
+@pytest.fixture(scope="session")
+def example_loaded(store: Store, example_file: Path) -> Path:
+    """The shipped example graph, loaded once (idempotent, so reloading elsewhere is safe)."""
+    with example_file.open("rb") as handle:
+        ingest_lines(store, handle, source=example_file.name)
+    return example_file
+
+
+@pytest.fixture()
+def env_for_cli(neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point the CLI (which reads the environment) at the test database."""
+    assert neo4j_settings.neo4j_uri
+    monkeypatch.setenv("NEO4J_URI", neo4j_settings.neo4j_uri)
+    monkeypatch.setenv("PROVGRAPH_HOME", str(neo4j_settings.home))
+    if neo4j_settings.neo4j_password:
+        monkeypatch.setenv("NEO4J_USER", neo4j_settings.neo4j_user)
+        monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.neo4j_password)
+    else:
+        monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    return neo4j_settings
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    uri = os.environ.get("NEO4J_URI")
+    return f"neo4j: {uri or 'docker container or provgraph-managed local server'}"
