@@ -17,7 +17,7 @@ from provgraph.service.store import Store
 
 __all__ = ["DEMO_NODE", "demo"]
 
-DEMO_NODE = "hf:tatsu-lab/alpaca-7b"
+DEMO_NODE = "example:helpdesk-7b"
 out = Console()
 
 

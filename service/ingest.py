@@ -205,11 +205,14 @@ def _cycles(
     (tag None); when ``drop`` is set, the latest-line edge of each cycle is removed and the
     search repeats, so the remaining edges form a DAG.
     """
+    stored = _stored_edges(store, [key for key in edges if key[0] in existing and key[1] in existing])
+    new_edges = {key: value for key, value in edges.items() if key not in stored}
     graph: Digraph[str] = Digraph()
-    for (child, parent, _), (line, _) in edges.items():
+    for (child, parent, _), (line, _) in new_edges.items():
         graph.add(child, parent, line)
-    starts = sorted({p for (_, p, _) in edges if p in existing})
-    targets = sorted({c for (c, _, _) in edges if c in existing})
+    # Only a new edge out of an artifact already stored can meet a stored path back to it.
+    starts = sorted({p for (_, p, _) in new_edges if p in existing})
+    targets = sorted({c for (c, _, _) in new_edges if c in existing})
     if starts and targets:
         rows: list[dict[str, Any]] = []
         store.read(lambda tx: rows.extend(tx.run("reachable_pairs", starts=starts, targets=targets)))
@@ -241,6 +244,19 @@ def _cycles(
         if not drop:
             # One cycle per component is enough to refuse the input; stop here.
             return found
+
+
+def _stored_edges(store: Store, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    found: set[tuple[str, str, str]] = set()
+
+    def lookup(tx: Tx) -> None:
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            batch = [{"from": f, "to": t, "type": k} for f, t, k in keys[start : start + LOOKUP_CHUNK]]
+            found.update((r["from"], r["to"], r["type"]) for r in tx.run("existing_lineage_edges", edges=batch))
+
+    if keys:
+        store.read(lookup)
+    return found
 
 
 def _witness(store: Store, child: str, parent: str) -> list[str]:

@@ -100,7 +100,9 @@ def _install(
     _remove_abandoned(target)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
-        deps = "\n".join(_DEPENDENCY.format(group=g, artifact=a, version=v) for g, a, v in coordinates)
+        deps = "\n".join(
+            _DEPENDENCY.format(group=g, artifact=a, version=v) for g, a, v in coordinates
+        )
         (work / "pom.xml").write_text(_POM.format(name=name, dependencies=deps), encoding="utf-8")
         progress(f"Fetching {what} with Maven into {target} (once; later starts reuse it)")
         _run_maven(
@@ -162,8 +164,10 @@ def _run_maven(mvn: Path, args: list[str], *, cwd: Path, what: str, java: Path) 
         raise FetchFailed(f"cannot run {mvn}: {exc}") from exc
     output = _ANSI.sub("", proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        tail = "\n".join(line for line in output.splitlines() if line.strip()][-15:]
-        raise FetchFailed(f"Maven failed while {what} (exit code {proc.returncode}):", output_tail=tail)
+        tail = "\n".join([line for line in output.splitlines() if line.strip()][-15:])
+        raise FetchFailed(
+            f"Maven failed while {what} (exit code {proc.returncode}):", output_tail=tail
+        )
     return output
 
 
