@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from provgraph.cli import demo
+from provgraph.cli import db, demo
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
 from provgraph.service.errors import InvalidInput, ProvgraphError
@@ -39,12 +39,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-try:  # TEMP until cli/db.py lands
-    from provgraph.cli import db
-
-    app.add_typer(db.app, name="db", help="Manage the local Neo4j server provgraph runs for you.")
-except ImportError:
-    pass
+app.add_typer(db.app, name="db", help="Manage the local Neo4j server provgraph runs for you.")
 app.command(name="demo")(demo.demo)
 
 out = Console()
