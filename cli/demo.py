@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-
 from provgraph.cli.render import lineage_tree
 from provgraph.examples import example_path
 from provgraph.service import artifacts, lineage
 from provgraph.service.ingest import ingest_lines
+from provgraph.service.models import Lineage
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
+from rich.console import Console
+from rich.table import Table
 
 __all__ = ["DEMO_NODE", "demo"]
 
@@ -39,8 +39,8 @@ def demo(
         store.ensure_schema()
         report = ingest_lines(store, source.open("rb"), source=source.name)
         out.print(
-            f"[green]loaded[/] {source.name}: {report.nodes} artifacts, {report.edges} lineage edges "
-            f"({report.nodes_created} new nodes)"
+            f"[green]loaded[/] {source.name}: {report.nodes} artifacts, "
+            f"{report.edges} lineage edges ({report.nodes_created} new nodes)"
         )
         answer = lineage.lineage(store, node, limit=lineage.MAX_LIMIT)
         root = artifacts.get_artifact(store, node)
@@ -54,15 +54,16 @@ def demo(
     )
 
 
-def _licenses_upstream(store: Store, root_id: str, answer: lineage.Lineage) -> Table:
+def _licenses_upstream(store: Store, root_id: str, answer: Lineage) -> Table:
     """Every license or terms id declared upstream, with the shortest path that carries it:
     the facts a license review starts from (the judgement itself is `provgraph conflicts`)."""
     root = artifacts.get_artifact(store, root_id)
     extra = root.model_extra or {}
     title = (
         f"Licenses and terms upstream of {root.name or root_id} "
-        f"(declared: {extra.get('license', 'none')}, intended use: "
-        f"{extra.get('intended_use', 'unstated')}, distribution: {extra.get('distribution', 'unstated')})"
+        f"(declared: {extra.get('license', 'none')}, "
+        f"intended use: {extra.get('intended_use', 'unstated')}, "
+        f"distribution: {extra.get('distribution', 'unstated')})"
     )
     table = Table(title=title, title_justify="left")
     table.add_column("license / terms", style="yellow")

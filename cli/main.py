@@ -17,10 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-
 from provgraph.cli import db, demo
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
@@ -29,6 +25,9 @@ from provgraph.service.ingest import ingest_lines
 from provgraph.service.models import Direction, EdgeKind
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 __all__ = ["app", "main", "run"]
 
@@ -93,7 +92,9 @@ def ingest(
         raise InvalidInput(f"no such file: {file}")
     source = "stdin" if file == "-" else file
     with connect(schema=True) as store, _progress(enabled=not as_json) as report:
-        result = ingest_lines(store, _lines(file), source=source, skip_invalid=skip_invalid, progress=report)
+        result = ingest_lines(
+            store, _lines(file), source=source, skip_invalid=skip_invalid, progress=report
+        )
     if as_json:
         print_json(result)
         return
@@ -103,7 +104,9 @@ def ingest(
         f"{result.relationships_created:,} relationships new)"
     )
     for skipped in result.skipped:
-        err.print(f"[yellow]skipped[/] line {skipped['line']}: {skipped['reason']}", highlight=False)
+        err.print(
+            f"[yellow]skipped[/] line {skipped['line']}: {skipped['reason']}", highlight=False
+        )
 
 
 @contextmanager
@@ -112,7 +115,12 @@ def _progress(*, enabled: bool) -> Iterator[Any]:
     if not enabled:
         yield None
         return
-    columns = (TextColumn("{task.description:<8}"), BarColumn(), TextColumn("{task.completed:,}"), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:<8}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         tasks: dict[str, TaskID] = {}
 
@@ -144,16 +152,23 @@ def lineage_command(
     direction: Annotated[
         Direction, typer.Option(help="upstream: where it came from; downstream: what it affects.")
     ] = Direction.UPSTREAM,
-    max_depth: Annotated[int | None, typer.Option(min=1, max=lineage.MAX_DEPTH, help="Hops to follow.")] = None,
+    max_depth: Annotated[
+        int | None, typer.Option(min=1, max=lineage.MAX_DEPTH, help="Hops to follow.")
+    ] = None,
     edge_kinds: Annotated[
-        list[EdgeKind] | None, typer.Option("--edge-kind", help="Follow only these types (repeatable).")
+        list[EdgeKind] | None,
+        typer.Option("--edge-kind", help="Follow only these types (repeatable)."),
     ] = None,
     as_of: Annotated[
         datetime | None, typer.Option(formats=DATE_FORMATS, help="Only edges valid at this date.")
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=lineage.MAX_LIMIT, help="Nodes per page.")] = lineage.DEFAULT_LIMIT,
+    limit: Annotated[
+        int, typer.Option(min=1, max=lineage.MAX_LIMIT, help="Nodes per page.")
+    ] = lineage.DEFAULT_LIMIT,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
-    output: Annotated[LineageFormat, typer.Option("--format", help="tree, json or dot.")] = LineageFormat.TREE,
+    output: Annotated[
+        LineageFormat, typer.Option("--format", help="tree, json or dot.")
+    ] = LineageFormat.TREE,
     as_json: JsonOption = False,
 ) -> None:
     """Ancestry (upstream) or impact (downstream) of an artifact."""
@@ -168,7 +183,9 @@ def lineage_command(
             limit=limit,
             cursor=cursor,
         )
-        root = artifacts.get_artifact(store, artifact_id) if output is not LineageFormat.JSON else None
+        root = (
+            artifacts.get_artifact(store, artifact_id) if output is not LineageFormat.JSON else None
+        )
     if as_json or output is LineageFormat.JSON:
         print_json(answer)
         return
@@ -220,7 +237,6 @@ def serve(
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
-
     from provgraph.service.api import create_app
 
     if host not in {"127.0.0.1", "localhost", "::1"}:
@@ -230,7 +246,9 @@ def serve(
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (documented in the module docstring)."""
-    logging.getLogger("neo4j").setLevel(logging.CRITICAL)  # the driver's retry chatter; errors are ours to print
+    logging.getLogger("neo4j").setLevel(
+        logging.CRITICAL
+    )  # the driver's retry chatter; errors are ours to print
     try:
         # Without standalone mode the parser returns the code of typer.Exit instead of exiting.
         code = app(args=argv, prog_name="provgraph", standalone_mode=False)
@@ -240,8 +258,12 @@ def run(argv: list[str] | None = None) -> int:
         err.print("aborted")
         return 130
     except typer.TyperException as exc:  # usage errors exit 2, other parser errors 1
-        exc.show()
-        return int(exc.exit_code)
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"error: {exc}", highlight=False)
+        return int(getattr(exc, "exit_code", 2))
     except ProvgraphError as exc:
         err.print(f"[red]error[/]: {exc.detail}", highlight=False)
         for line_error in getattr(exc, "errors", [])[1:20]:

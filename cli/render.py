@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+from provgraph.service.models import Artifact, Direction, Lineage, LineageEdge, Stats
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
-
-from provgraph.service.models import Artifact, Direction, Lineage, LineageEdge, Stats
 
 __all__ = ["artifact_table", "lineage_dot", "lineage_tree", "stats_table"]
 
@@ -53,7 +52,11 @@ def lineage_tree(answer: Lineage, root: Artifact | None) -> Tree:
         pending: list[tuple[Tree, str]] = []
         for edge in ordered:
             other = edge.to if answer.direction is Direction.UPSTREAM else edge.from_
-            via = edge.type.value if answer.direction is Direction.UPSTREAM else f"<-{edge.type.value}-"
+            via = (
+                edge.type.value
+                if answer.direction is Direction.UPSTREAM
+                else f"<-{edge.type.value}-"
+            )
             label = _label(by_id.get(other), other, via)
             if other in expanded:
                 label.append("  (shown above)", style="dim italic")
@@ -80,7 +83,9 @@ def lineage_dot(answer: Lineage, root: Artifact | None) -> str:
             attrs += ", style=bold"
         lines.append(f"  {_dot_id(node.id)} [{attrs}];")
     for edge in answer.edges:
-        lines.append(f"  {_dot_id(edge.from_)} -> {_dot_id(edge.to)} [label={_dot_id(edge.type.value)}];")
+        lines.append(
+            f"  {_dot_id(edge.from_)} -> {_dot_id(edge.to)} [label={_dot_id(edge.type.value)}];"
+        )
     lines.append("}")
     return "\n".join(lines)
 

@@ -41,4 +41,7 @@ def add_edge(store: Store, edge: EdgeRecord) -> IngestReport:
 
 def stats(store: Store) -> Stats:
     row = store.query("stats")[0]
-    return Stats(nodes=dict(sorted(row["nodes"].items())), relationships=dict(sorted(row["relationships"].items())))
+    return Stats(
+        nodes=dict(sorted(row["nodes"].items())),
+        relationships=dict(sorted(row["relationships"].items())),
+    )

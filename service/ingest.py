@@ -54,7 +54,9 @@ def ingest_lines(
     progress: Progress | None = None,
 ) -> IngestReport:
     """Parse, validate and load NDJSON lines."""
-    parsed = parse_lines(lines, progress=(lambda n: progress("parse", n, None)) if progress else None)
+    parsed = parse_lines(
+        lines, progress=(lambda n: progress("parse", n, None)) if progress else None
+    )
     return _ingest(store, parsed, source=source, skip_invalid=skip_invalid, progress=progress)
 
 
@@ -67,12 +69,9 @@ def ingest_records(
 ) -> IngestReport:
     """Load validated records (the API's single-artifact and single-edge writes)."""
     parsed = ParsedInput()
-    position = 0
-    for position, node in enumerate(nodes, start=1):  # noqa: B007
-        parsed.nodes.append((position, node))
-    for position, edge in enumerate(edges, start=position + 1):  # noqa: B007
-        parsed.edges.append((position, edge))
-    parsed.lines = position
+    parsed.nodes = list(enumerate(nodes, start=1))
+    parsed.edges = list(enumerate(edges, start=len(parsed.nodes) + 1))
+    parsed.lines = len(parsed.nodes) + len(parsed.edges)
     return _ingest(store, parsed, source=source, skip_invalid=False, progress=None)
 
 
@@ -143,7 +142,9 @@ def _check(
     for node_id, (line, node) in list(nodes.items()):
         stored = existing.get(node_id)
         if stored is not None and stored != node.node:
-            errors.append(LineError(line, f"id {node_id!r} is already a {stored.value} in the graph"))
+            errors.append(
+                LineError(line, f"id {node_id!r} is already a {stored.value} in the graph")
+            )
             del nodes[node_id]
 
     kinds = {**existing, **{node_id: rec.node for node_id, (_, rec) in nodes.items()}}
@@ -176,9 +177,7 @@ def _edge_problem(edge: EdgeRecord, kinds: dict[str, NodeKind]) -> str | None:
     return None
 
 
-def _existing_kinds(
-    store: Store, ids: list[str], progress: Progress | None
-) -> dict[str, NodeKind]:
+def _existing_kinds(store: Store, ids: list[str], progress: Progress | None) -> dict[str, NodeKind]:
     found: dict[str, NodeKind] = {}
 
     def lookup(tx: Tx) -> None:
@@ -205,7 +204,9 @@ def _cycles(
     (tag None); when ``drop`` is set, the latest-line edge of each cycle is removed and the
     search repeats, so the remaining edges form a DAG.
     """
-    stored = _stored_edges(store, [key for key in edges if key[0] in existing and key[1] in existing])
+    stored = _stored_edges(
+        store, [key for key in edges if key[0] in existing and key[1] in existing]
+    )
     new_edges = {key: value for key, value in edges.items() if key not in stored}
     graph: Digraph[str] = Digraph()
     for (child, parent, _), (line, _) in new_edges.items():
@@ -215,7 +216,9 @@ def _cycles(
     targets = sorted({c for (c, _, _) in new_edges if c in existing})
     if starts and targets:
         rows: list[dict[str, Any]] = []
-        store.read(lambda tx: rows.extend(tx.run("reachable_pairs", starts=starts, targets=targets)))
+        store.read(
+            lambda tx: rows.extend(tx.run("reachable_pairs", starts=starts, targets=targets))
+        )
         for row in rows:
             graph.add(row["from"], row["to"], None)
 
@@ -251,8 +254,13 @@ def _stored_edges(store: Store, keys: list[tuple[str, str, str]]) -> set[tuple[s
 
     def lookup(tx: Tx) -> None:
         for start in range(0, len(keys), LOOKUP_CHUNK):
-            batch = [{"from": f, "to": t, "type": k} for f, t, k in keys[start : start + LOOKUP_CHUNK]]
-            found.update((r["from"], r["to"], r["type"]) for r in tx.run("existing_lineage_edges", edges=batch))
+            batch = [
+                {"from": f, "to": t, "type": k} for f, t, k in keys[start : start + LOOKUP_CHUNK]
+            ]
+            found.update(
+                (r["from"], r["to"], r["type"])
+                for r in tx.run("existing_lineage_edges", edges=batch)
+            )
 
     if keys:
         store.read(lookup)
@@ -261,7 +269,10 @@ def _stored_edges(store: Store, keys: list[tuple[str, str, str]]) -> set[tuple[s
 
 def _witness(store: Store, child: str, parent: str) -> list[str]:
     rows = store.query(
-        "witness_path", **{"from": child, "to": parent}, edge_kinds=list(LINEAGE_EDGE_KINDS), as_of=None
+        "witness_path",
+        {"from": child, "to": parent},
+        edge_kinds=list(LINEAGE_EDGE_KINDS),
+        as_of=None,
     )
     return list(rows[0]["ids"]) if rows else [child, parent]
 
@@ -288,10 +299,19 @@ def _write(store: Store, plan: _Plan, *, progress: Progress | None) -> WriteCoun
         }
         for key, (_, rec) in sorted(plan.edges.items())
     ]
-    steps = [
-        *(("upsert_artifacts", node_rows[i : i + BATCH_SIZE]) for i in range(0, len(node_rows), BATCH_SIZE)),
-        *(("link_licenses", license_rows[i : i + BATCH_SIZE]) for i in range(0, len(license_rows), BATCH_SIZE)),
-        *(("upsert_lineage_edges", edge_rows[i : i + BATCH_SIZE]) for i in range(0, len(edge_rows), BATCH_SIZE)),
+    steps: list[tuple[str, list[dict[str, Any]]]] = [
+        *(
+            ("upsert_artifacts", node_rows[i : i + BATCH_SIZE])
+            for i in range(0, len(node_rows), BATCH_SIZE)
+        ),
+        *(
+            ("link_licenses", license_rows[i : i + BATCH_SIZE])
+            for i in range(0, len(license_rows), BATCH_SIZE)
+        ),
+        *(
+            ("upsert_lineage_edges", edge_rows[i : i + BATCH_SIZE])
+            for i in range(0, len(edge_rows), BATCH_SIZE)
+        ),
     ]
     total = len(node_rows) + len(license_rows) + len(edge_rows)
     done = 0

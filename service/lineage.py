@@ -9,7 +9,6 @@ import base64
 import binascii
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pydantic import BaseModel
 
 from provgraph.service.errors import InvalidInput, NotFound
 from provgraph.service.models import (
@@ -19,10 +18,12 @@ from provgraph.service.models import (
     EdgeKind,
     Lineage,
     LineageEdge,
+    TruncatedReason,
     WitnessPath,
 )
 from provgraph.service.records import artifact_from_row, edge_from_row
 from provgraph.service.store import Store
+from pydantic import BaseModel
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -117,7 +118,9 @@ def lineage(
     row = rows[0]
     nodes = [artifact_from_row(n) for n in row["nodes"]]
     more = row["remaining"] > len(nodes)
-    reason = "limit" if more else ("max_depth" if row["beyond_depth"] else None)
+    reason: TruncatedReason | None = (
+        "limit" if more else ("max_depth" if row["beyond_depth"] else None)
+    )
     return Lineage(
         root=artifact_id,
         direction=direction,
@@ -141,7 +144,11 @@ def subgraph(
     """The root, its ancestors and descendants (capped at ``limit`` nodes) and their edges."""
     _check_bounds(None, limit)
     rows = store.query(
-        "lineage_subgraph", id=artifact_id, edge_kinds=_kinds(edge_kinds), as_of=_as_of(as_of), limit=limit
+        "lineage_subgraph",
+        id=artifact_id,
+        edge_kinds=_kinds(edge_kinds),
+        as_of=_as_of(as_of),
+        limit=limit,
     )
     if not rows:
         raise NotFound(artifact_id)
@@ -167,7 +174,9 @@ def witness_path(
 ) -> WitnessPath:
     """One shortest upstream path from ``source`` to its ancestor ``target``, if any."""
     kinds = _kinds(edge_kinds)
-    rows = store.query("witness_path", **{"from": source, "to": target}, edge_kinds=kinds, as_of=_as_of(as_of))
+    rows = store.query(
+        "witness_path", {"from": source, "to": target}, edge_kinds=kinds, as_of=_as_of(as_of)
+    )
     if not rows:
         for artifact_id in (source, target):
             if not store.query("artifact_kinds", ids=[artifact_id]):

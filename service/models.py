@@ -195,7 +195,9 @@ class NodeRecord(BaseModel):
         for name, kinds in _NODE_FIELDS_BY_KIND.items():
             if getattr(self, name) is not None and self.node not in kinds:
                 allowed = ", ".join(sorted(k.value for k in kinds))
-                raise ValueError(f"field {name!r} is not allowed on a {self.node.value} ({allowed} only)")
+                raise ValueError(
+                    f"field {name!r} is not allowed on a {self.node.value} ({allowed} only)"
+                )
         return self
 
     def properties(self) -> dict[str, Any]:
@@ -231,7 +233,9 @@ class EdgeRecord(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> EdgeRecord:
         if self.from_ == self.to:
-            raise ValueError(f"self-loop: {self.from_!r} cannot be its own {self.edge.value} parent")
+            raise ValueError(
+                f"self-loop: {self.from_!r} cannot be its own {self.edge.value} parent"
+            )
         for name, kinds in _EDGE_FIELDS_BY_KIND.items():
             if getattr(self, name) is not None and self.edge not in kinds:
                 raise ValueError(f"field {name!r} is not allowed on a {self.edge.value} edge")
@@ -242,7 +246,9 @@ class EdgeRecord(BaseModel):
     def properties(self) -> dict[str, Any]:
         """Relationship properties (valid_from/valid_to stay datetimes for Neo4j)."""
         data = self.model_dump(
-            mode="json", exclude={"edge", "from_", "to", "valid_from", "valid_to"}, exclude_none=True
+            mode="json",
+            exclude={"edge", "from_", "to", "valid_from", "valid_to"},
+            exclude_none=True,
         )
         return data
 

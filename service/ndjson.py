@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from provgraph.service.errors import InvalidInput, LineError
 from provgraph.service.models import EdgeRecord, NodeRecord
+from pydantic import ValidationError
 
 __all__ = ["ParsedInput", "describe_validation_error", "parse_lines", "parse_record"]
 
@@ -73,7 +72,7 @@ def parse_lines(
     """Parse every line; blank lines are skipped but still counted for line numbers."""
     parsed = ParsedInput()
     number = 0
-    for number, raw in enumerate(lines, start=1):  # noqa: B007 - number is used after the loop
+    for number, raw in enumerate(lines, start=1):
         if progress is not None and number % 1000 == 0:
             progress(number)
         if len(raw) > MAX_LINE_BYTES:
@@ -89,7 +88,9 @@ def parse_lines(
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            parsed.errors.append(LineError(number, f"malformed JSON: {exc.msg} at column {exc.colno}"))
+            parsed.errors.append(
+                LineError(number, f"malformed JSON: {exc.msg} at column {exc.colno}")
+            )
             continue
         try:
             record = parse_record(obj)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -24,10 +25,9 @@ def plain(value: Any) -> Any:
 def _properties(props: dict[str, Any]) -> dict[str, Any]:
     data = {key: plain(value) for key, value in props.items()}
     if isinstance(data.get("attrs"), str):
-        try:
+        # A value written by hand in Neo4j Browser may not be JSON: then show it as it is.
+        with contextlib.suppress(json.JSONDecodeError):
             data["attrs"] = json.loads(data["attrs"])
-        except json.JSONDecodeError:
-            pass  # written by hand in Neo4j Browser: show it as it is
     return data
 
 
@@ -41,4 +41,6 @@ def detail_from_row(props: dict[str, Any], licenses: list[str]) -> ArtifactDetai
 
 def edge_from_row(row: dict[str, Any]) -> LineageEdge:
     props = {key: plain(value) for key, value in (row.get("properties") or {}).items()}
-    return LineageEdge.model_validate({**props, "from": row["from"], "to": row["to"], "type": row["type"]})
+    return LineageEdge.model_validate(
+        {**props, "from": row["from"], "to": row["to"], "type": row["type"]}
+    )

@@ -9,7 +9,7 @@ Driver errors become provgraph errors here and nowhere else.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import neo4j
 from neo4j import GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j import exceptions as neo4j_errors
-
 from provgraph import cypher
 from provgraph.service.errors import QueryTimeout, StoreUnavailable
 from provgraph.service.settings import Settings
@@ -59,12 +58,23 @@ class Tx:
         self._tx = tx
         self._counts = counts
 
-    def run(self, name: str, *, max_depth: int | None = None, **params: Any) -> list[dict[str, Any]]:
-        """Run query ``name`` (depth bound spliced only through ``cypher.with_depth``)."""
+    def run(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        /,
+        *,
+        max_depth: int | None = None,
+        **named: Any,
+    ) -> list[dict[str, Any]]:
+        """Run query ``name`` with ``params`` and/or keyword parameters (a dict allows names
+        such as ``from`` that are Python keywords). The depth bound is spliced only through
+        ``cypher.with_depth``."""
+        params = {**(params or {}), **named}
         text = cypher.load(name)
         if cypher.DEPTH_MARKER in text:
             text = cypher.with_depth(text, max_depth)
-        result = self._tx.run(text, params)  # type: ignore[arg-type]
+        result = self._tx.run(text, params)
         rows = [record.data() for record in result]
         if self._counts is not None:
             self._counts.add(result.consume().counters)
@@ -90,7 +100,9 @@ def resolve_connection(settings: Settings) -> tuple[str, tuple[str, str] | None]
 class Store:
     """A connection to one Neo4j database, running named queries in managed transactions."""
 
-    def __init__(self, driver: neo4j.Driver, *, database: str, timeout: float, uri: str = "") -> None:
+    def __init__(
+        self, driver: neo4j.Driver, *, database: str, timeout: float, uri: str = ""
+    ) -> None:
         self._driver = driver
         self.database = database
         self.timeout = timeout
@@ -116,6 +128,7 @@ class Store:
 
     def read(self, work: Callable[[Tx], T]) -> T:
         """Run ``work`` in one read transaction (a consistent snapshot for multi-query answers)."""
+
         @unit_of_work(timeout=self.timeout)
         def unit(tx: ManagedTransaction) -> T:
             return work(Tx(tx, None))
@@ -134,9 +147,17 @@ class Store:
         with self._errors(), self._driver.session(database=self.database) as session:
             return session.execute_write(unit)
 
-    def query(self, name: str, *, max_depth: int | None = None, **params: Any) -> list[dict[str, Any]]:
-        """Run one named read query."""
-        return self.read(lambda tx: tx.run(name, max_depth=max_depth, **params))
+    def query(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        /,
+        *,
+        max_depth: int | None = None,
+        **named: Any,
+    ) -> list[dict[str, Any]]:
+        """Run one named read query (parameters as for ``Tx.run``)."""
+        return self.read(lambda tx: tx.run(name, params, max_depth=max_depth, **named))
 
     def explain(self, name: str, *, max_depth: int | None = None, **params: Any) -> list[str]:
         """Operator names of the plan of a named query (for tests and `docs/queries.md`)."""
@@ -144,7 +165,7 @@ class Store:
         if cypher.DEPTH_MARKER in text:
             text = cypher.with_depth(text, max_depth)
         with self._errors(), self._driver.session(database=self.database) as session:
-            plan = session.run("EXPLAIN " + text, params).consume().plan  # type: ignore[arg-type]
+            plan = session.run("EXPLAIN " + text, params).consume().plan
         operators: list[str] = []
 
         def walk(node: Any) -> None:
@@ -160,11 +181,13 @@ class Store:
         """Apply the uniqueness constraints (idempotent)."""
         # Drop the comment lines first: a ';' inside a comment must not split a statement.
         code = "\n".join(
-            line for line in cypher.load("schema").splitlines() if not line.lstrip().startswith("//")
+            line
+            for line in cypher.load("schema").splitlines()
+            if not line.lstrip().startswith("//")
         )
         with self._errors(), self._driver.session(database=self.database) as session:
             for statement in filter(None, (part.strip() for part in code.split(";"))):
-                session.run(statement).consume()  # type: ignore[arg-type]
+                session.run(statement).consume()
 
     def ping(self) -> None:
         """Raise ``StoreUnavailable`` unless the database answers a query."""
@@ -175,7 +198,9 @@ class Store:
         try:
             yield
         except neo4j_errors.AuthError as exc:
-            raise StoreUnavailable(f"Neo4j at {self.uri} refused the credentials: {exc.message}") from exc
+            raise StoreUnavailable(
+                f"Neo4j at {self.uri} refused the credentials: {exc.message}"
+            ) from exc
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError) as exc:
             raise StoreUnavailable(f"Neo4j at {self.uri} is unreachable: {exc}") from exc
         except neo4j_errors.ClientError as exc:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from provgraph.examples import example_path
 from provgraph.service.ingest import ingest_lines
 from provgraph.service.settings import Settings

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from provgraph.service import artifacts
 from provgraph.service.errors import CycleRefused, IngestRejected, NotFound
 from provgraph.service.ingest import ingest_lines
@@ -20,7 +19,9 @@ def lines(*records: dict[str, object]) -> list[str]:
 def chain(ns: str, n: int) -> list[str]:
     """Datasets ns0 <- ns1 <- ... (each DERIVED_FROM the previous one)."""
     nodes = [{"node": "dataset", "id": f"{ns}{i}"} for i in range(n)]
-    edges = [{"edge": "DERIVED_FROM", "from": f"{ns}{i + 1}", "to": f"{ns}{i}"} for i in range(n - 1)]
+    edges = [
+        {"edge": "DERIVED_FROM", "from": f"{ns}{i + 1}", "to": f"{ns}{i}"} for i in range(n - 1)
+    ]
     return lines(*nodes, *edges)
 
 
@@ -41,7 +42,7 @@ def test_reingesting_a_file_changes_no_count(store: Store, example_loaded: Path)
 
 
 def test_one_bad_line_rejects_the_whole_file(store: Store, ns: str) -> None:
-    body = chain(ns, 3) + ['{"node": "dataset", "id": "' + ns + 'bad", "colour": 1}']
+    body = [*chain(ns, 3), '{"node": "dataset", "id": "' + ns + 'bad", "colour": 1}']
     with pytest.raises(IngestRejected) as caught:
         ingest_lines(store, body)
     assert [(e.line, e.reason) for e in caught.value.errors] == [(6, "unknown field 'colour'")]
@@ -58,7 +59,10 @@ def test_skip_invalid_loads_the_valid_lines_and_reports_the_rest(store: Store, n
 
 
 def test_dangling_edge_names_the_missing_end(store: Store, ns: str) -> None:
-    body = lines({"node": "dataset", "id": f"{ns}a"}, {"edge": "DERIVED_FROM", "from": f"{ns}a", "to": f"{ns}zz"})
+    body = lines(
+        {"node": "dataset", "id": f"{ns}a"},
+        {"edge": "DERIVED_FROM", "from": f"{ns}a", "to": f"{ns}zz"},
+    )
     with pytest.raises(IngestRejected) as caught:
         ingest_lines(store, body)
     [error] = caught.value.errors
@@ -69,7 +73,10 @@ def test_edges_may_point_at_artifacts_already_in_the_graph(store: Store, ns: str
     ingest_lines(store, chain(ns, 2))
     report = ingest_lines(
         store,
-        lines({"node": "dataset", "id": f"{ns}new"}, {"edge": "DERIVED_FROM", "from": f"{ns}new", "to": f"{ns}1"}),
+        lines(
+            {"node": "dataset", "id": f"{ns}new"},
+            {"edge": "DERIVED_FROM", "from": f"{ns}new", "to": f"{ns}1"},
+        ),
     )
     assert report.relationships_created == 1
 
@@ -107,7 +114,9 @@ def test_a_cycle_inside_the_file_is_refused_with_its_path(store: Store, ns: str)
     assert not exists(store, a)
 
 
-def test_a_cycle_through_existing_lineage_is_refused_with_the_full_path(store: Store, ns: str) -> None:
+def test_a_cycle_through_existing_lineage_is_refused_with_the_full_path(
+    store: Store, ns: str
+) -> None:
     ingest_lines(store, chain(ns, 4))  # ns3 -> ns2 -> ns1 -> ns0
     closing = lines({"edge": "DERIVED_FROM", "from": f"{ns}0", "to": f"{ns}3"})
     with pytest.raises(CycleRefused) as caught:

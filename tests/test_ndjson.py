@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from provgraph.service.models import EdgeRecord, NodeRecord, license_keys
 from provgraph.service.ndjson import parse_lines
 
@@ -47,8 +46,14 @@ def test_valid_lines_become_records_with_their_line_numbers() -> None:
         ('{"node": "model", "id": "m", "human": true}', "'human' is not allowed on a model"),
         ('{"edge": "DERIVED_FROM", "from": "a", "to": "a"}', "self-loop"),
         ('{"edge": "OWNS", "from": "a", "to": "b"}', "field 'edge'"),
-        ('{"edge": "TRAINED_ON", "from": "a", "to": "b", "method": "merge"}', "'method' is not allowed"),
-        ('{"edge": "DERIVED_FROM", "from": "a", "to": "b", "valid_from": "yesterday"}', "valid_from"),
+        (
+            '{"edge": "TRAINED_ON", "from": "a", "to": "b", "method": "merge"}',
+            "'method' is not allowed",
+        ),
+        (
+            '{"edge": "DERIVED_FROM", "from": "a", "to": "b", "valid_from": "yesterday"}',
+            "valid_from",
+        ),
         ('{"node": "dataset", "edge": "DERIVED_FROM", "id": "x"}', "exactly one of"),
         ("[1, 2]", "expected a JSON object"),
         ('{"node": "dataset", "id": "d",}', "malformed JSON"),
@@ -75,5 +80,7 @@ def test_license_expressions_name_their_keys() -> None:
 
 
 def test_node_properties_keep_attrs_as_json_and_drop_unset_fields() -> None:
-    node = NodeRecord.model_validate({"node": "source", "id": "s", "human": True, "attrs": {"b": 1}})
+    node = NodeRecord.model_validate(
+        {"node": "source", "id": "s", "human": True, "attrs": {"b": 1}}
+    )
     assert node.properties() == {"id": "s", "human": True, "attrs": json.dumps({"b": 1})}

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from provgraph import cypher
 from provgraph.service import lineage
 from provgraph.service.ingest import ingest_lines
@@ -41,10 +40,14 @@ def test_lineage_queries_plan_a_pruning_bfs(store: Store, name: str, max_depth: 
 
 def test_path_enumerating_cypher_would_not_get_the_pruning_operator(store: Store) -> None:
     """The check above can fail: the same expansion returning paths plans without pruning."""
-    with store._driver.session(database=store.database) as session:  # noqa: SLF001 - test probe
-        plan = session.run(
-            "EXPLAIN MATCH p = (:Artifact {id: $id})-[:DERIVED_FROM*1..]->(a) RETURN p", id="x"
-        ).consume().plan
+    with store._driver.session(database=store.database) as session:
+        plan = (
+            session.run(
+                "EXPLAIN MATCH p = (:Artifact {id: $id})-[:DERIVED_FROM*1..]->(a) RETURN p", id="x"
+            )
+            .consume()
+            .plan
+        )
     assert plan is not None
     assert "Pruning" not in json.dumps(plan)
 
@@ -83,7 +86,9 @@ def _query_files() -> list[str]:
 def test_every_query_file_has_a_header_naming_it() -> None:
     for name in _query_files():
         first = cypher.load(name).splitlines()[0]
-        assert re.match(rf"// {name}: \S", first), f"{name}.cypher must start with '// {name}: <purpose>'"
+        assert re.match(rf"// {name}: \S", first), (
+            f"{name}.cypher must start with '// {name}: <purpose>'"
+        )
 
 
 @pytest.mark.parametrize("name", cypher.names())

@@ -13,9 +13,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from provgraph.service.errors import ProvgraphError, StoreUnavailable
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem_response"]
 
@@ -44,7 +43,9 @@ def problem_response(
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProvgraphError)
     async def provgraph_error(request: Request, exc: ProvgraphError) -> JSONResponse:
-        headers = {"Retry-After": RETRY_AFTER_SECONDS} if isinstance(exc, StoreUnavailable) else None
+        headers = (
+            {"Retry-After": RETRY_AFTER_SECONDS} if isinstance(exc, StoreUnavailable) else None
+        )
         return problem_response(
             exc.status,
             exc.title,

@@ -156,8 +156,7 @@ class ServerConfig:
             "initial.dbms.default_database": "neo4j",
             "db.tx_log.rotation.retention_policy": "100M size",
             "dbms.usage_report.enabled": "false",
-            "client.allow_telemetry": "false",
-            "browser.allow_outgoing_connections": "false",
+            "client.allow_telemetry": "false",  # Browser product analytics
             # Unknown or misspelt keys stop the server instead of being ignored.
             "server.config.strict_validation.enabled": "true",
             # A clean stop otherwise idles 2 x 5 s waiting for Bolt thread pools that are

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
-
 from provgraph.service import artifacts as domain
 from provgraph.service.api.deps import StoreDep
 from provgraph.service.api.routes.common import problems
@@ -58,8 +57,11 @@ def put_artifact(
     body: Annotated[
         dict[str, Any],
         Body(
-            description="A node record of the NDJSON format; `id` may be omitted (taken from the path)",
-            examples=[{"node": "dataset", "name": "Alpaca", "license": "CC-BY-NC-4.0", "records": 52002}],
+            description="A node record of the NDJSON format; `id` may be omitted "
+            "(it is taken from the path)",
+            examples=[
+                {"node": "dataset", "name": "Alpaca", "license": "CC-BY-NC-4.0", "records": 52002}
+            ],
         ),
     ],
 ) -> ArtifactDetail:

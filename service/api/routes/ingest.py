@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-
 from provgraph.service.api.deps import StoreDep
 from provgraph.service.api.routes.common import problems
 from provgraph.service.errors import ProvgraphError
@@ -46,11 +45,15 @@ class PayloadTooLarge(ProvgraphError):
 async def post_ingest(
     request: Request,
     store: StoreDep,
-    skip_invalid: Annotated[bool, Query(description="Load the valid lines, report the rest")] = False,
+    skip_invalid: Annotated[
+        bool, Query(description="Load the valid lines, report the rest")
+    ] = False,
 ) -> IngestReport:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in NDJSON_TYPES:
-        raise UnsupportedMediaType(f"send NDJSON as application/x-ndjson, not {media_type or 'nothing'!r}")
+        raise UnsupportedMediaType(
+            f"send NDJSON as application/x-ndjson, not {media_type or 'nothing'!r}"
+        )
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)

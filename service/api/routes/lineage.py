@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-
 from provgraph.service import lineage as domain
 from provgraph.service.api.deps import StoreDep
 from provgraph.service.api.routes.common import problems
@@ -79,7 +78,9 @@ def get_subgraph(
     as_of: AsOfQuery = None,
     limit: Annotated[int, Query(ge=1, le=domain.MAX_LIMIT)] = domain.DEFAULT_LIMIT,
 ) -> domain.Subgraph:
-    return domain.subgraph(store, artifact_id, edge_kinds=_edge_kinds(edge_kinds), as_of=as_of, limit=limit)
+    return domain.subgraph(
+        store, artifact_id, edge_kinds=_edge_kinds(edge_kinds), as_of=as_of, limit=limit
+    )
 
 
 @router.get(
@@ -94,4 +95,6 @@ def get_path(
     edge_kinds: EdgeKindsQuery = None,
     as_of: AsOfQuery = None,
 ) -> WitnessPath:
-    return domain.witness_path(store, artifact_id, to, edge_kinds=_edge_kinds(edge_kinds), as_of=as_of)
+    return domain.witness_path(
+        store, artifact_id, to, edge_kinds=_edge_kinds(edge_kinds), as_of=as_of
+    )
