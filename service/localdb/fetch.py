@@ -26,8 +26,13 @@ Progress = Callable[[str], None]
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 _MAVEN_FLAGS = ["-B", "-q", "-Dstyle.color=never"]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Maven's generic advice after every failure; it would push the real cause off the tail.
+_BOILERPLATE = re.compile(
+    r"^\s*(\[ERROR\]\s*)?$|-e switch|-X switch"
+    r"|For more information about the errors|\[Help \d+\] http"
+)
 
-_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+_POM = """<project>
   <modelVersion>4.0.0</modelVersion>
   <groupId>local.provgraph</groupId>
   <artifactId>{name}</artifactId>
@@ -164,7 +169,8 @@ def _run_maven(mvn: Path, args: list[str], *, cwd: Path, what: str, java: Path) 
         raise FetchFailed(f"cannot run {mvn}: {exc}") from exc
     output = _ANSI.sub("", proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        tail = "\n".join([line for line in output.splitlines() if line.strip()][-15:])
+        useful = [line for line in output.splitlines() if not _BOILERPLATE.search(line)]
+        tail = "\n".join(useful[-15:])
         raise FetchFailed(
             f"Maven failed while {what} (exit code {proc.returncode}):", output_tail=tail
         )

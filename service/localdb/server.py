@@ -202,10 +202,10 @@ class LocalNeo4j:
             if state is not None:
                 say(f"Neo4j is already running (pid {state.pid})")
                 return self._connection(state)
+            self._check_ports()  # before a possibly long fetch
             java = find_java()
             check_java(java)
             self.configure(say)
-            self._check_ports()
             creds = self._prepare_auth(java, say)
             say(f"Starting Neo4j {self.version} (logs: {self.log_file})")
             proc, offset = self._launch(java)
