@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+
 from provgraph.service.localdb import (
     BROWSER_VERSION,
     LTS_LINE,
@@ -19,7 +21,6 @@ from provgraph.service.localdb import (
     parse_size,
 )
 from provgraph.service.settings import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, Settings
-from rich.console import Console
 
 app = typer.Typer(
     help="Run the local Neo4j Community server that provgraph manages (used when NEO4J_URI "

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
 from provgraph.cli.render import lineage_tree
 from provgraph.examples import example_path
 from provgraph.service import artifacts, lineage
@@ -12,8 +15,6 @@ from provgraph.service.ingest import ingest_lines
 from provgraph.service.models import Lineage
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
-from rich.console import Console
-from rich.table import Table
 
 __all__ = ["DEMO_NODE", "demo"]
 

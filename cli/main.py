@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
 from provgraph.cli import db, demo
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
@@ -25,9 +30,6 @@ from provgraph.service.ingest import ingest_lines
 from provgraph.service.models import Direction, EdgeKind
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
-from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 __all__ = ["app", "main", "run"]
 
@@ -63,6 +65,7 @@ def print_json(model: BaseModel | dict[str, Any]) -> None:
 def connect(*, schema: bool = False) -> Iterator[Store]:
     """A store for one command; ``schema`` applies the constraints first (for writes)."""
     with Store.connect(Settings.from_env()) as store:
+        store.verify()  # fail at once (exit 3) rather than after the driver's retries
         if schema:
             store.ensure_schema()
         yield store
@@ -99,14 +102,14 @@ def ingest(
         print_json(result)
         return
     out.print(
-        f"[green]loaded[/] {source}: {result.nodes:,} nodes and {result.edges:,} edges from "
-        f"{result.lines:,} lines ({result.nodes_created:,} nodes and "
-        f"{result.relationships_created:,} relationships new)"
+        f"[green]loaded[/] {escape(source)}: {result.nodes:,} artifacts and {result.edges:,} "
+        f"lineage edges from {result.lines:,} lines (graph changes: {result.nodes_created:,} "
+        f"nodes and {result.relationships_created:,} relationships created, license links "
+        "included)"
     )
     for skipped in result.skipped:
-        err.print(
-            f"[yellow]skipped[/] line {skipped['line']}: {skipped['reason']}", highlight=False
-        )
+        reason = escape(str(skipped["reason"]))
+        err.print(f"[yellow]skipped[/] line {skipped['line']}: {reason}", highlight=False)
 
 
 @contextmanager
@@ -157,7 +160,9 @@ def lineage_command(
     ] = None,
     edge_kinds: Annotated[
         list[EdgeKind] | None,
-        typer.Option("--edge-kind", help="Follow only these types (repeatable)."),
+        typer.Option(
+            "--edge-kind", case_sensitive=False, help="Follow only these types (repeatable)."
+        ),
     ] = None,
     as_of: Annotated[
         datetime | None, typer.Option(formats=DATE_FORMATS, help="Only edges valid at this date.")
@@ -212,10 +217,10 @@ def path(
         print_json(found)
         return
     if not found.found:
-        err.print(f"{target} is not upstream of {source}")
+        err.print(f"{target} is not upstream of {source}", markup=False)
         raise typer.Exit(1)
     steps = [found.nodes[0]] + [f"-[{e.type.value}]-> {e.to}" for e in found.edges]
-    out.print(" ".join(steps), highlight=False)
+    out.print(" ".join(steps), highlight=False, markup=False)
 
 
 @app.command()
@@ -237,6 +242,7 @@ def serve(
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
+
     from provgraph.service.api import create_app
 
     if host not in {"127.0.0.1", "localhost", "::1"}:
@@ -265,9 +271,9 @@ def run(argv: list[str] | None = None) -> int:
             err.print(f"error: {exc}", highlight=False)
         return int(getattr(exc, "exit_code", 2))
     except ProvgraphError as exc:
-        err.print(f"[red]error[/]: {exc.detail}", highlight=False)
+        err.print(f"[red]error[/]: {escape(exc.detail)}", highlight=False)
         for line_error in getattr(exc, "errors", [])[1:20]:
-            err.print(f"  {line_error}", highlight=False)
+            err.print(f"  {escape(str(line_error))}", highlight=False)
         return exc.exit_code
     return code if isinstance(code, int) else 0
 

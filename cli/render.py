@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 
-from provgraph.service.models import Artifact, Direction, Lineage, LineageEdge, Stats
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
+
+from provgraph.service.models import Artifact, Direction, Lineage, LineageEdge, Stats
 
 __all__ = ["artifact_table", "lineage_dot", "lineage_tree", "stats_table"]
 
@@ -43,33 +45,42 @@ def lineage_tree(answer: Lineage, root: Artifact | None) -> Tree:
             children[edge.from_].append(edge)
         else:
             children[edge.to].append(edge)
+    upstream = answer.direction is Direction.UPSTREAM
+
+    def ordered(node_id: str) -> Iterator[LineageEdge]:
+        return iter(sorted(children.get(node_id, []), key=lambda e: (e.type, e.to, e.from_)))
+
     tree = Tree(_label(root, answer.root))
     expanded = {answer.root}
-    stack: list[tuple[Tree, str]] = [(tree, answer.root)]
+    # Depth-first in display order (explicit stack: lineage can be thousands of hops deep),
+    # so the first time a node is printed is the full entry and later ones point up to it.
+    stack: list[tuple[Tree, Iterator[LineageEdge]]] = [(tree, ordered(answer.root))]
     while stack:
-        branch, node_id = stack.pop()
-        ordered = sorted(children.get(node_id, []), key=lambda e: (e.type, e.to, e.from_))
-        pending: list[tuple[Tree, str]] = []
-        for edge in ordered:
-            other = edge.to if answer.direction is Direction.UPSTREAM else edge.from_
-            via = (
-                edge.type.value
-                if answer.direction is Direction.UPSTREAM
-                else f"<-{edge.type.value}-"
-            )
-            label = _label(by_id.get(other), other, via)
-            if other in expanded:
-                label.append("  (shown above)", style="dim italic")
-                branch.add(label)
-                continue
-            expanded.add(other)
-            pending.append((branch.add(label), other))
-        stack.extend(reversed(pending))
+        branch, pending = stack[-1]
+        edge = next(pending, None)
+        if edge is None:
+            stack.pop()
+            continue
+        other = edge.to if upstream else edge.from_
+        via = edge.type.value if upstream else f"<-{edge.type.value}-"
+        label = _label(by_id.get(other), other, via)
+        if other in expanded:
+            label.append("  (shown above)", style="dim italic")
+            branch.add(label)
+            continue
+        expanded.add(other)
+        stack.append((branch.add(label), ordered(other)))
     return tree
 
 
 def _dot_id(value: str) -> str:
-    return json.dumps(value)  # a JSON string is a valid DOT quoted id
+    """A DOT quoted string: backslashes and quotes escaped, everything else as it is."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _dot_label(*lines: str) -> str:
+    """A quoted DOT label with one line per part (DOT's own \\n line break)."""
+    return "\\n".join(_dot_id(line)[1:-1] for line in lines).join('""')
 
 
 def lineage_dot(answer: Lineage, root: Artifact | None) -> str:
@@ -77,8 +88,8 @@ def lineage_dot(answer: Lineage, root: Artifact | None) -> str:
     shapes = {"dataset": "box", "model": "ellipse", "source": "note"}
     lines = [f"digraph {_dot_id('lineage of ' + answer.root)} {{", "  rankdir=BT;"]
     for node in ([root] if root else []) + list(answer.nodes):
-        label = f"{node.name or node.id}\\n{node.id}" if node.name else node.id
-        attrs = f"label={_dot_id(label)}, shape={shapes.get(node.kind.value, 'box')}"
+        label = _dot_label(node.name, node.id) if node.name else _dot_id(node.id)
+        attrs = f"label={label}, shape={shapes.get(node.kind.value, 'box')}"
         if node.id == answer.root:
             attrs += ", style=bold"
         lines.append(f"  {_dot_id(node.id)} [{attrs}];")
@@ -98,8 +109,8 @@ def artifact_table(artifact: Artifact) -> Table:
         if value is None or value == []:
             continue
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-        shown = json.dumps(shown) if isinstance(shown, dict) else str(shown)
-        table.add_row(key, shown)
+        shown = json.dumps(shown, ensure_ascii=False) if isinstance(shown, dict) else str(shown)
+        table.add_row(key, Text(shown))  # Text: user data is never read as rich markup
     return table
 
 

@@ -6,7 +6,7 @@
 //   remaining (closure nodes from this page on), edges, beyond_depth.
 MATCH (root:Artifact {id: $id})
 OPTIONAL MATCH (root)<-[hops:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM*1../*max_depth*/]-(descendant:Artifact)
-WHERE all(h IN hops WHERE type(h) IN $edge_kinds AND h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of))
+WHERE all(h IN hops WHERE type(h) IN $edge_kinds AND (h.valid_from IS NULL OR h.valid_from <= $as_of) AND (h.valid_to IS NULL OR h.valid_to > $as_of))
 WITH root, collect(DISTINCT descendant) AS closure
 CALL (closure) {
   UNWIND closure AS node
@@ -19,7 +19,7 @@ CALL (root, closure, page) {
   // Every edge lies on the page of its child end; its parent is the root or another descendant.
   UNWIND page AS child
   MATCH (child)-[e:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM]->(parent:Artifact)
-  WHERE type(e) IN $edge_kinds AND e.valid_from <= $as_of AND (e.valid_to IS NULL OR e.valid_to > $as_of)
+  WHERE type(e) IN $edge_kinds AND (e.valid_from IS NULL OR e.valid_from <= $as_of) AND (e.valid_to IS NULL OR e.valid_to > $as_of)
     AND (parent = root OR parent IN closure)
   RETURN collect({from: child.id, to: parent.id, type: type(e), properties: properties(e)}) AS edges
 }
@@ -28,7 +28,7 @@ CALL (closure) {
   // closure lies beyond the bound.
   UNWIND (CASE WHEN $depth_bounded THEN closure ELSE [] END) AS node
   MATCH (node)<-[e:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM]-(child:Artifact)
-  WHERE type(e) IN $edge_kinds AND e.valid_from <= $as_of AND (e.valid_to IS NULL OR e.valid_to > $as_of)
+  WHERE type(e) IN $edge_kinds AND (e.valid_from IS NULL OR e.valid_from <= $as_of) AND (e.valid_to IS NULL OR e.valid_to > $as_of)
     AND NOT child IN closure
   RETURN count(e) > 0 AS beyond_depth
 }

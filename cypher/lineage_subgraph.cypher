@@ -4,17 +4,17 @@
 // Returns one row (none if $id is unknown): total, nodes (list of maps, root first), edges.
 MATCH (root:Artifact {id: $id})
 OPTIONAL MATCH (root)-[up:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM*1..]->(ancestor:Artifact)
-WHERE all(h IN up WHERE type(h) IN $edge_kinds AND h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of))
+WHERE all(h IN up WHERE type(h) IN $edge_kinds AND (h.valid_from IS NULL OR h.valid_from <= $as_of) AND (h.valid_to IS NULL OR h.valid_to > $as_of))
 WITH root, collect(DISTINCT ancestor) AS ancestors
 OPTIONAL MATCH (root)<-[down:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM*1..]-(descendant:Artifact)
-WHERE all(h IN down WHERE type(h) IN $edge_kinds AND h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of))
+WHERE all(h IN down WHERE type(h) IN $edge_kinds AND (h.valid_from IS NULL OR h.valid_from <= $as_of) AND (h.valid_to IS NULL OR h.valid_to > $as_of))
 WITH root, ancestors, collect(DISTINCT descendant) AS descendants
 WITH root, [root] + ancestors + descendants AS everything
 WITH root, everything, everything[0..$limit] AS kept
 CALL (kept) {
   UNWIND kept AS child
   MATCH (child)-[e:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM]->(parent:Artifact)
-  WHERE type(e) IN $edge_kinds AND e.valid_from <= $as_of AND (e.valid_to IS NULL OR e.valid_to > $as_of)
+  WHERE type(e) IN $edge_kinds AND (e.valid_from IS NULL OR e.valid_from <= $as_of) AND (e.valid_to IS NULL OR e.valid_to > $as_of)
     AND parent IN kept
   RETURN collect({from: child.id, to: parent.id, type: type(e), properties: properties(e)}) AS edges
 }

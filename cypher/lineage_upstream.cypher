@@ -9,7 +9,7 @@
 //   remaining (closure nodes from this page on), edges, beyond_depth.
 MATCH (root:Artifact {id: $id})
 OPTIONAL MATCH (root)-[hops:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM*1../*max_depth*/]->(ancestor:Artifact)
-WHERE all(h IN hops WHERE type(h) IN $edge_kinds AND h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of))
+WHERE all(h IN hops WHERE type(h) IN $edge_kinds AND (h.valid_from IS NULL OR h.valid_from <= $as_of) AND (h.valid_to IS NULL OR h.valid_to > $as_of))
 WITH root, collect(DISTINCT ancestor) AS closure
 CALL (closure) {
   UNWIND closure AS node
@@ -21,7 +21,7 @@ CALL (closure) {
 CALL (root, closure, page) {
   UNWIND (CASE WHEN $after IS NULL THEN [root] ELSE [] END) + page AS child
   MATCH (child)-[e:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM]->(parent:Artifact)
-  WHERE type(e) IN $edge_kinds AND e.valid_from <= $as_of AND (e.valid_to IS NULL OR e.valid_to > $as_of)
+  WHERE type(e) IN $edge_kinds AND (e.valid_from IS NULL OR e.valid_from <= $as_of) AND (e.valid_to IS NULL OR e.valid_to > $as_of)
     AND parent IN closure
   RETURN collect({from: child.id, to: parent.id, type: type(e), properties: properties(e)}) AS edges
 }
@@ -29,7 +29,7 @@ CALL (closure) {
   // Only with a depth bound: an ancestor with a parent outside the closure lies at the bound.
   UNWIND (CASE WHEN $depth_bounded THEN closure ELSE [] END) AS node
   MATCH (node)-[e:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM]->(parent:Artifact)
-  WHERE type(e) IN $edge_kinds AND e.valid_from <= $as_of AND (e.valid_to IS NULL OR e.valid_to > $as_of)
+  WHERE type(e) IN $edge_kinds AND (e.valid_from IS NULL OR e.valid_from <= $as_of) AND (e.valid_to IS NULL OR e.valid_to > $as_of)
     AND NOT parent IN closure
   RETURN count(e) > 0 AS beyond_depth
 }

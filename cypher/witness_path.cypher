@@ -4,6 +4,6 @@
 MATCH (source:Artifact {id: $from}), (target:Artifact {id: $to})
 MATCH p = shortestPath((source)-[hops:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM*1..]->(target))
 WHERE all(h IN hops WHERE type(h) IN $edge_kinds
-          AND ($as_of IS NULL OR (h.valid_from <= $as_of AND (h.valid_to IS NULL OR h.valid_to > $as_of))))
+          AND ($as_of IS NULL OR ((h.valid_from IS NULL OR h.valid_from <= $as_of) AND (h.valid_to IS NULL OR h.valid_to > $as_of))))
 RETURN [n IN nodes(p) | n.id] AS ids,
        [r IN relationships(p) | {from: startNode(r).id, to: endNode(r).id, type: type(r), properties: properties(r)}] AS edges

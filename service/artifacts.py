@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provgraph.service.errors import CycleRefused, InvalidInput, NotFound
+from provgraph.service.errors import CycleRefused, IngestRejected, InvalidInput, NotFound
 from provgraph.service.ingest import ingest_records
 from provgraph.service.models import ArtifactDetail, EdgeRecord, IngestReport, NodeRecord, Stats
 from provgraph.service.records import detail_from_row
@@ -21,8 +21,12 @@ def get_artifact(store: Store, artifact_id: str) -> ArtifactDetail:
 
 def upsert_artifact(store: Store, record: NodeRecord) -> tuple[ArtifactDetail, bool]:
     """Create or update one artifact; returns it and whether it was created."""
-    report = ingest_records(store, nodes=[record], source="api")
-    return get_artifact(store, record.id), report.nodes_created > 0
+    existed = bool(store.query("artifact_kinds", ids=[record.id]))
+    try:
+        ingest_records(store, nodes=[record], source="api")
+    except IngestRejected as exc:
+        raise InvalidInput(exc.errors[0].reason) from None  # one record: no line numbers
+    return get_artifact(store, record.id), not existed
 
 
 def add_edge(store: Store, edge: EdgeRecord) -> IngestReport:
@@ -34,6 +38,8 @@ def add_edge(store: Store, edge: EdgeRecord) -> IngestReport:
         report = ingest_records(store, edges=[edge], source="api")
     except CycleRefused as exc:
         raise CycleRefused(exc.path) from None  # one edge: a line number would only confuse
+    except IngestRejected as exc:
+        raise InvalidInput(exc.errors[0].reason) from None
     if report.skipped:
         raise InvalidInput(report.skipped[0]["reason"])
     return report

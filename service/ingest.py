@@ -83,15 +83,35 @@ def _ingest(
     skip_invalid: bool,
     progress: Progress | None,
 ) -> IngestReport:
-    errors = list(parsed.errors)
-    plan = _check(store, parsed, errors, skip_invalid=skip_invalid, progress=progress)
-    errors.sort(key=lambda e: e.line)
-    if errors and not skip_invalid:
-        cycles = [e for e in errors if isinstance(e, _CycleError)]
-        if len(cycles) == len(errors) == 1:
-            raise CycleRefused(cycles[0].path, line=cycles[0].line)
-        raise IngestRejected(errors, source=source)
-    counts = _write(store, plan, progress=progress)
+    now = datetime.now(UTC)
+
+    def checked(tx: Tx) -> tuple[_Plan, list[LineError]]:
+        errors = list(parsed.errors)
+        plan = _check(tx, parsed, errors, skip_invalid=skip_invalid, progress=progress)
+        errors.sort(key=lambda e: e.line)
+        if errors and not skip_invalid:
+            cycles = [e for e in errors if isinstance(e, _CycleError)]
+            if len(cycles) == len(errors) == 1:
+                raise CycleRefused(cycles[0].path, line=cycles[0].line)
+            raise IngestRejected(errors, source=source)
+        return plan, errors
+
+    if len(parsed.nodes) + len(parsed.edges) <= SINGLE_TX_ELEMENTS:
+        # One transaction: take the lineage lock, check against the graph as it is now,
+        # write. Concurrent writers are serialised, so none can slip a cycle in between.
+        def check_and_write(tx: Tx) -> tuple[_Plan, list[LineError]]:
+            tx.run("lock_lineage", now=now)
+            plan, errors = checked(tx)
+            for name, rows in _steps(plan):
+                tx.run(name, rows=rows, now=now)
+            return plan, errors
+
+        (plan, errors), counts = store.write(check_and_write)
+        if progress is not None:
+            progress("write", len(plan.nodes) + len(plan.edges), len(plan.nodes) + len(plan.edges))
+    else:
+        plan, errors = store.read(checked)
+        counts = _write_batches(store, plan, now=now, progress=progress)
     return IngestReport(
         source=source,
         lines=parsed.lines,
@@ -115,7 +135,7 @@ class _CycleError(LineError):
 
 
 def _check(
-    store: Store,
+    tx: Tx,
     parsed: ParsedInput,
     errors: list[LineError],
     *,
@@ -138,7 +158,7 @@ def _check(
             nodes[node.id] = (line, node)
 
     wanted = set(nodes) | {e.from_ for _, e in parsed.edges} | {e.to for _, e in parsed.edges}
-    existing = _existing_kinds(store, sorted(wanted), progress)
+    existing = _existing_kinds(tx, sorted(wanted), progress)
     for node_id, (line, node) in list(nodes.items()):
         stored = existing.get(node_id)
         if stored is not None and stored != node.node:
@@ -156,7 +176,7 @@ def _check(
             continue
         edges[(edge.from_, edge.to, edge.edge.value)] = (line, edge)
 
-    for line, path in _cycles(store, edges, existing, drop=skip_invalid):
+    for line, path in _cycles(tx, edges, existing, drop=skip_invalid):
         errors.append(_CycleError(line, path))
     return _Plan(nodes=nodes, edges=edges)
 
@@ -177,22 +197,18 @@ def _edge_problem(edge: EdgeRecord, kinds: dict[str, NodeKind]) -> str | None:
     return None
 
 
-def _existing_kinds(store: Store, ids: list[str], progress: Progress | None) -> dict[str, NodeKind]:
+def _existing_kinds(tx: Tx, ids: list[str], progress: Progress | None) -> dict[str, NodeKind]:
     found: dict[str, NodeKind] = {}
-
-    def lookup(tx: Tx) -> None:
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            for row in tx.run("artifact_kinds", ids=ids[start : start + LOOKUP_CHUNK]):
-                found[row["id"]] = NodeKind(row["kind"])
-            if progress is not None:
-                progress("check", min(start + LOOKUP_CHUNK, len(ids)), len(ids))
-
-    store.read(lookup)
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        for row in tx.run("artifact_kinds", ids=ids[start : start + LOOKUP_CHUNK]):
+            found[row["id"]] = NodeKind(row["kind"])
+        if progress is not None:
+            progress("check", min(start + LOOKUP_CHUNK, len(ids)), len(ids))
     return found
 
 
 def _cycles(
-    store: Store,
+    tx: Tx,
     edges: dict[tuple[str, str, str], tuple[int, EdgeRecord]],
     existing: dict[str, NodeKind],
     *,
@@ -204,9 +220,7 @@ def _cycles(
     (tag None); when ``drop`` is set, the latest-line edge of each cycle is removed and the
     search repeats, so the remaining edges form a DAG.
     """
-    stored = _stored_edges(
-        store, [key for key in edges if key[0] in existing and key[1] in existing]
-    )
+    stored = _stored_edges(tx, [key for key in edges if key[0] in existing and key[1] in existing])
     new_edges = {key: value for key, value in edges.items() if key not in stored}
     graph: Digraph[str] = Digraph()
     for (child, parent, _), (line, _) in new_edges.items():
@@ -215,11 +229,7 @@ def _cycles(
     starts = sorted({p for (_, p, _) in new_edges if p in existing})
     targets = sorted({c for (c, _, _) in new_edges if c in existing})
     if starts and targets:
-        rows: list[dict[str, Any]] = []
-        store.read(
-            lambda tx: rows.extend(tx.run("reachable_pairs", starts=starts, targets=targets))
-        )
-        for row in rows:
+        for row in tx.run("reachable_pairs", starts=starts, targets=targets):
             graph.add(row["from"], row["to"], None)
 
     found: list[tuple[int, list[str]]] = []
@@ -237,7 +247,7 @@ def _cycles(
             path = [ordered[0][0]]
             for child, parent, tag in ordered:
                 if tag is None:
-                    path.extend(_witness(store, child, parent)[1:])
+                    path.extend(_witness(tx, child, parent)[1:])
                 else:
                     path.append(parent)
             found.append((closing, path))
@@ -249,26 +259,17 @@ def _cycles(
             return found
 
 
-def _stored_edges(store: Store, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+def _stored_edges(tx: Tx, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
     found: set[tuple[str, str, str]] = set()
-
-    def lookup(tx: Tx) -> None:
-        for start in range(0, len(keys), LOOKUP_CHUNK):
-            batch = [
-                {"from": f, "to": t, "type": k} for f, t, k in keys[start : start + LOOKUP_CHUNK]
-            ]
-            found.update(
-                (r["from"], r["to"], r["type"])
-                for r in tx.run("existing_lineage_edges", edges=batch)
-            )
-
-    if keys:
-        store.read(lookup)
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        batch = [{"from": f, "to": t, "type": k} for f, t, k in keys[start : start + LOOKUP_CHUNK]]
+        rows = tx.run("existing_lineage_edges", edges=batch)
+        found.update((r["from"], r["to"], r["type"]) for r in rows)
     return found
 
 
-def _witness(store: Store, child: str, parent: str) -> list[str]:
-    rows = store.query(
+def _witness(tx: Tx, child: str, parent: str) -> list[str]:
+    rows = tx.run(
         "witness_path",
         {"from": child, "to": parent},
         edge_kinds=list(LINEAGE_EDGE_KINDS),
@@ -277,8 +278,8 @@ def _witness(store: Store, child: str, parent: str) -> list[str]:
     return list(rows[0]["ids"]) if rows else [child, parent]
 
 
-def _write(store: Store, plan: _Plan, *, progress: Progress | None) -> WriteCounts:
-    now = datetime.now(UTC)
+def _steps(plan: _Plan) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The write as (query name, batch of rows): nodes, then license links, then edges."""
     node_rows = [
         {"id": node_id, "label": rec.node.label, "props": rec.properties()}
         for node_id, (_, rec) in sorted(plan.nodes.items())
@@ -297,40 +298,39 @@ def _write(store: Store, plan: _Plan, *, progress: Progress | None) -> WriteCoun
             "valid_from": rec.valid_from,
             "valid_to": rec.valid_to,
         }
-        for key, (_, rec) in sorted(plan.edges.items())
+        for _, (_, rec) in sorted(plan.edges.items())
     ]
-    steps: list[tuple[str, list[dict[str, Any]]]] = [
-        *(
-            ("upsert_artifacts", node_rows[i : i + BATCH_SIZE])
-            for i in range(0, len(node_rows), BATCH_SIZE)
-        ),
-        *(
-            ("link_licenses", license_rows[i : i + BATCH_SIZE])
-            for i in range(0, len(license_rows), BATCH_SIZE)
-        ),
-        *(
-            ("upsert_lineage_edges", edge_rows[i : i + BATCH_SIZE])
-            for i in range(0, len(edge_rows), BATCH_SIZE)
-        ),
-    ]
-    total = len(node_rows) + len(license_rows) + len(edge_rows)
-    done = 0
+    steps: list[tuple[str, list[dict[str, Any]]]] = []
+    for name, rows in (
+        ("upsert_artifacts", node_rows),
+        ("link_licenses", license_rows),
+        ("upsert_lineage_edges", edge_rows),
+    ):
+        steps += [(name, rows[i : i + BATCH_SIZE]) for i in range(0, len(rows), BATCH_SIZE)]
+    return steps
 
-    def run_steps(tx: Tx, batch: list[tuple[str, list[dict[str, Any]]]]) -> None:
-        for name, rows in batch:
+
+def _write_batches(
+    store: Store, plan: _Plan, *, now: datetime, progress: Progress | None
+) -> WriteCounts:
+    """Large inputs: one transaction per batch, each under the lineage lock.
+
+    The input was checked as a whole beforehand; a writer that adds lineage between the
+    same artifacts while a multi-batch load runs is not checked against it.
+    """
+    steps = _steps(plan)
+    total = sum(len(rows) for _, rows in steps)
+    counts = WriteCounts()
+    done = 0
+    for name, rows in steps:
+
+        def work(tx: Tx, name: str = name, rows: list[dict[str, Any]] = rows) -> None:
+            tx.run("lock_lineage", now=now)
             tx.run(name, rows=rows, now=now)
 
-    counts = WriteCounts()
-    if total <= SINGLE_TX_ELEMENTS:
-        _, counts = store.write(lambda tx: run_steps(tx, steps))
-        if progress is not None:
-            progress("write", total, total)
-        return counts
-    for step in steps:
-        _, step_counts = store.write(lambda tx, step=step: run_steps(tx, [step]))  # type: ignore[misc]
-        for name in ("nodes_created", "relationships_created", "properties_set", "labels_added"):
-            setattr(counts, name, getattr(counts, name) + getattr(step_counts, name))
-        done += len(step[1])
+        _, step_counts = store.write(work)
+        counts.merge(step_counts)
+        done += len(rows)
         if progress is not None:
             progress("write", done, total)
     return counts

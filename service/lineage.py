@@ -10,6 +10,8 @@ import binascii
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from pydantic import BaseModel
+
 from provgraph.service.errors import InvalidInput, NotFound
 from provgraph.service.models import (
     LINEAGE_EDGE_KINDS,
@@ -23,7 +25,6 @@ from provgraph.service.models import (
 )
 from provgraph.service.records import artifact_from_row, edge_from_row
 from provgraph.service.store import Store
-from pydantic import BaseModel
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -174,6 +175,8 @@ def witness_path(
 ) -> WitnessPath:
     """One shortest upstream path from ``source`` to its ancestor ``target``, if any."""
     kinds = _kinds(edge_kinds)
+    if source == target:
+        raise InvalidInput("FROM and TO are the same artifact: a path needs an ancestor")
     rows = store.query(
         "witness_path", {"from": source, "to": target}, edge_kinds=kinds, as_of=_as_of(as_of)
     )

@@ -11,9 +11,10 @@ import json
 import re
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
-from license_expression import ExpressionError, get_spdx_licensing
+from license_expression import ExpressionError, Licensing, get_spdx_licensing
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = "1"
@@ -122,15 +123,26 @@ def _to_utc_datetime(value: Any) -> Any:
 UtcDatetime = Annotated[datetime, BeforeValidator(_to_utc_datetime)]
 
 
-def license_keys(expression: str) -> list[str]:
-    """The license ids named in an SPDX expression (unknown ids allowed, syntax checked)."""
+@cache
+def spdx_licensing() -> Licensing:
+    """The SPDX license table: slow to build (about 0.1 s), so built once."""
+    return get_spdx_licensing()
+
+
+@lru_cache(maxsize=4096)
+def _license_keys(expression: str) -> tuple[str, ...]:
     try:
-        parsed = get_spdx_licensing().parse(expression, validate=False, strict=True)
+        parsed = spdx_licensing().parse(expression, validate=False, strict=True)
     except ExpressionError as exc:
         raise ValueError(f"invalid license expression {expression!r}: {exc}") from exc
     if parsed is None:
         raise ValueError("license expression is empty")
-    return sorted(set(get_spdx_licensing().license_keys(parsed)))
+    return tuple(sorted(set(spdx_licensing().license_keys(parsed))))
+
+
+def license_keys(expression: str) -> list[str]:
+    """The license ids named in an SPDX expression (unknown ids allowed, syntax checked)."""
+    return list(_license_keys(expression))
 
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=False, populate_by_name=True)

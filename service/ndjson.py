@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from provgraph.service.errors import InvalidInput, LineError
 from provgraph.service.models import EdgeRecord, NodeRecord
-from pydantic import ValidationError
 
 __all__ = ["ParsedInput", "describe_validation_error", "parse_lines", "parse_record"]
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import neo4j
 from neo4j import GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j import exceptions as neo4j_errors
+
 from provgraph import cypher
 from provgraph.service.errors import QueryTimeout, StoreUnavailable
 from provgraph.service.settings import Settings
@@ -43,6 +44,12 @@ class WriteCounts:
     relationships_created: int = 0
     properties_set: int = 0
     labels_added: int = 0
+
+    def merge(self, other: WriteCounts) -> None:
+        self.nodes_created += other.nodes_created
+        self.relationships_created += other.relationships_created
+        self.properties_set += other.properties_set
+        self.labels_added += other.labels_added
 
     def add(self, counters: neo4j.SummaryCounters) -> None:
         self.nodes_created += counters.nodes_created
@@ -188,6 +195,11 @@ class Store:
         with self._errors(), self._driver.session(database=self.database) as session:
             for statement in filter(None, (part.strip() for part in code.split(";"))):
                 session.run(statement).consume()
+
+    def verify(self) -> None:
+        """Raise ``StoreUnavailable`` at once when the server cannot be reached or refuses us."""
+        with self._errors():
+            self._driver.verify_connectivity()
 
     def ping(self) -> None:
         """Raise ``StoreUnavailable`` unless the database answers a query."""

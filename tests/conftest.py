@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from provgraph.examples import example_path
 from provgraph.service.ingest import ingest_lines
 from provgraph.service.settings import Settings

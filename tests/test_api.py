@@ -27,6 +27,7 @@ from lineage_oracle import (
     example_copy,
     prefix_ids,
 )
+
 from provgraph.service.api import create_app
 from provgraph.service.ingest import ingest_lines
 from provgraph.service.settings import Settings
@@ -245,12 +246,6 @@ def test_invalid_edge_bodies_are_422(client: TestClient, ns: str, body: dict[str
     problem(client.post(f"{API}/edges", json=prefixed), 422)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the 'urn:provgraph:problem:invalid-input' type is titled 'Invalid request' for "
-    "request validation errors but 'Invalid input' for domain ones; RFC 9457 says a type's "
-    "title should not change between occurrences",
-)
 def test_one_title_per_problem_type(client: TestClient, ns: str) -> None:
     make_nodes(client, ns, {"a": "dataset"})
     from_request = problem(client.get(url(ns + "a", "/lineage"), params={"limit": 0}), 422)
@@ -286,11 +281,6 @@ def test_put_creates_then_updates_and_ids_may_hold_colons_and_slashes(
     assert lineage(client, artifact_id)["nodes"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: upsert_artifact reports 'created' when report.nodes_created > 0, which also "
-    "counts License nodes: updating an artifact to a never-seen license answers 201, not 200",
-)
 def test_put_update_with_a_new_license_is_200(client: TestClient, ns: str) -> None:
     first = client.put(url(f"{ns}a"), json={"node": "dataset", "license": "MIT"})
     assert first.status_code == 201, first.text
@@ -360,11 +350,6 @@ def test_edge_closing_a_cycle_is_409_with_the_cycle_path(client: TestClient, ns:
     assert ns + "a" not in ids(lineage(client, ns + "c")["nodes"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: concurrent writes can close a lineage cycle: ingest checks for cycles in one "
-    "read transaction and writes in another, so two requests adding x->y and y->x both pass",
-)
 def test_concurrent_opposite_edges_never_close_a_cycle(client: TestClient, ns: str) -> None:
     pairs = 12
     lines = [
@@ -768,11 +753,6 @@ def test_path_not_found_when_target_is_not_an_ancestor(
     assert unrelated["found"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: /path with to == the artifact itself is a 500: witness_path.cypher runs "
-    "shortestPath with the same start and end node, which Neo4j refuses",
-)
 def test_path_to_itself_is_not_a_server_error(
     neo4j_settings: Settings, store: Store, copy_prefix: str
 ) -> None:
@@ -824,11 +804,6 @@ def test_docs_serve_html(client: TestClient) -> None:
     assert "openapi.json" in response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: models.license_keys calls get_spdx_licensing() (twice) on every call, about "
-    "0.1 s each, and ingest calls it twice per licensed node: ingest costs ~0.2 s per node",
-)
 def test_ingesting_licensed_nodes_is_fast(client: TestClient, ns: str) -> None:
     licenses = [
         "MIT",

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from lineage_oracle import DOWNSTREAM, UPSTREAM, LineageGraph, edge_set, example_copy, prefix_ids
+
 from provgraph.cli.main import run
 from provgraph.service.ingest import ingest_lines
 from provgraph.service.settings import Settings
@@ -192,7 +193,7 @@ def test_ingest_file_with_json_report_then_plain(cli: Cli, tmp_path: Path, ns: s
 
     again = cli("ingest", str(data))
     assert again.code == 0, again
-    assert "loaded" in again.out and "3 nodes" in again.out and "2 edges" in again.out
+    assert "loaded" in again.out and "3 artifacts" in again.out and "2 lineage edges" in again.out
     assert "0 nodes and 0 relationships new" in " ".join(again.out.split())
     shown = cli("show", f"{ns}data", "--json")
     assert shown.code == 0 and shown.json["licenses"] == ["CC-BY-4.0"]
@@ -330,22 +331,12 @@ def test_show_json(cli: Cli, example_loaded: Path) -> None:
     assert plain.code == 0 and "Stanford Alpaca data" in plain.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli/main.py prints error details through rich markup: an id containing "
-    "'[/]' crashes the CLI with MarkupError instead of exiting 1",
-)
 def test_error_messages_print_ids_verbatim_even_with_brackets(cli: Cli, ns: str) -> None:
     result = cli("show", f"{ns}x[/]")
     assert result.code == 1, result
     assert f"{ns}x[/]" in result.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli/main.py prints error details through rich markup: '[bold]' in an id is "
-    "taken as a style and dropped from the message",
-)
 def test_error_messages_keep_bracketed_words(cli: Cli, ns: str) -> None:
     result = cli("show", f"{ns}[bold]y")
     assert result.code == 1, result
@@ -466,11 +457,6 @@ def test_lineage_dot(cli: Cli, copy: tuple[str, LineageGraph]) -> None:
         assert re.search(rf"^\s*{re.escape(json.dumps(node))} \[", dot, re.M), node
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli/render.py builds DOT labels as f'{name}\\\\n{id}' and then escapes them "
-    "with json.dumps, which doubles the backslash: Graphviz shows a literal '\\n', no line break",
-)
 def test_lineage_dot_labels_break_lines(cli: Cli, copy: tuple[str, LineageGraph]) -> None:
     prefix, _ = copy
     root = prefix + "hf:tatsu-lab/alpaca-7b-wdiff"
@@ -479,11 +465,6 @@ def test_lineage_dot_labels_break_lines(cli: Cli, copy: tuple[str, LineageGraph]
     assert "\\\\n" not in dot
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli/render.py quotes DOT ids with json.dumps (ensure_ascii), so non-ASCII "
-    "names become literal '\\u00e9' escapes, which DOT does not decode",
-)
 def test_lineage_dot_keeps_non_ascii_names(cli: Cli, tmp_path: Path, ns: str) -> None:
     records = [
         {"node": "dataset", "id": f"{ns}child", "name": "Café corpus"},
@@ -514,12 +495,6 @@ def mentions(line: str, artifact_id: str) -> bool:
     return re.search(rf"(^|\s){re.escape(artifact_id)}(\s|$)", line) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli/render.lineage_tree marks every child of a node as expanded before "
-    "rendering the first child's subtree, so a node can say '(shown above)' while its full "
-    "entry is printed further down",
-)
 def test_lineage_tree_shown_above_points_up(cli: Cli, copy: tuple[str, LineageGraph]) -> None:
     prefix, graph = copy
     for name in (*ROOTS, "hf:tatsu-lab/alpaca-7b-wdiff"):
@@ -572,11 +547,6 @@ def test_path_to_a_non_ancestor_exits_1(cli: Cli, copy: tuple[str, LineageGraph]
     assert cli("path", parent, child, "--json").json["found"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `provgraph path X X` crashes with a Neo4j DatabaseError traceback: "
-    "witness_path.cypher runs shortestPath with the same start and end node",
-)
 def test_path_to_itself_exits_cleanly(cli: Cli, copy: tuple[str, LineageGraph]) -> None:
     prefix, _ = copy
     root = prefix + "hf:tatsu-lab/alpaca"

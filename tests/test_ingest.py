@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from provgraph.service import artifacts
 from provgraph.service.errors import CycleRefused, IngestRejected, NotFound
 from provgraph.service.ingest import ingest_lines

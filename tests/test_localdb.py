@@ -23,6 +23,8 @@ import httpx
 import neo4j
 import pytest
 from neo4j.exceptions import AuthError
+from typer.testing import CliRunner
+
 from provgraph.cli.db import app
 from provgraph.service.errors import LocalServerError, PrerequisiteMissing
 from provgraph.service.localdb import (
@@ -39,7 +41,6 @@ from provgraph.service.localdb import (
 from provgraph.service.localdb.prereqs import check_java, find_java
 from provgraph.service.localdb.readiness import answers
 from provgraph.service.settings import Settings
-from typer.testing import CliRunner
 
 CACHE = Settings.from_env().cache  # shared with real use: the jars are fetched once
 HEAP, PAGECACHE = "512m", "256m"  # small, for tests on 2 cores

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from provgraph.service.models import EdgeRecord, NodeRecord, license_keys
 from provgraph.service.ndjson import parse_lines
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from provgraph import cypher
 from provgraph.service import lineage
 from provgraph.service.ingest import ingest_lines

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+
 from provgraph.service.api.deps import StoreHolder
 from provgraph.service.api.problems import install_problem_handlers
 from provgraph.service.api.routes import artifacts, health, ingest, lineage

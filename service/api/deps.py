@@ -6,6 +6,7 @@ import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
+
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 

@@ -13,8 +13,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from provgraph.service.errors import ProvgraphError, StoreUnavailable
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from provgraph.service.errors import ProvgraphError, StoreUnavailable
 
 __all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem_response"]
 
@@ -65,7 +66,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {"location": "request", "message": "invalid"}
         return problem_response(
             422,
-            "Invalid request",
+            "Invalid input",
             f"{first['location']}: {first['message']}",
             type_="urn:provgraph:problem:invalid-input",
             instance=request.url.path,

@@ -182,7 +182,9 @@ class LicenseEntry(BaseModel):
     name: str
     version: str
     effective_date: date
-    kind: Literal["data-license", "model-license", "code-license", "terms-of-service", "waiver", "unknown"]
+    kind: Literal[
+        "data-license", "model-license", "code-license", "terms-of-service", "waiver", "unknown"
+    ]
     basis: Literal["license", "contract", "license-and-contract", "waiver", "unknown"]
     dpi: DpiClass
     aliases: Aliases = Field(default_factory=Aliases)
@@ -229,7 +231,9 @@ class KnowledgeBase:
                 self._add_alias(key, entry.id)
             for name, klass in entry.aliases.dpi.items():
                 if name in self._dpi:
-                    raise ValueError(f"DPI name {name!r} maps to both {self._dpi[name][0]} and {entry.id}")
+                    raise ValueError(
+                        f"DPI name {name!r} maps to both {self._dpi[name][0]} and {entry.id}"
+                    )
                 self._dpi[name] = (entry.id, klass or entry.dpi)
 
     def _add_alias(self, key: str, entry_id: str) -> None:

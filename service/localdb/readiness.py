@@ -13,6 +13,7 @@ from pathlib import Path
 
 import neo4j
 from neo4j.exceptions import AuthError, DriverError, Neo4jError
+
 from provgraph.service.errors import LocalServerError
 
 from .credentials import Connection

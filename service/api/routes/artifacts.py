@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
+
 from provgraph.service import artifacts as domain
 from provgraph.service.api.deps import StoreDep
 from provgraph.service.api.routes.common import problems

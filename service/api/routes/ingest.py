@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+
 from provgraph.service.api.deps import StoreDep
 from provgraph.service.api.routes.common import problems
 from provgraph.service.errors import ProvgraphError

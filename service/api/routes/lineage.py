@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+
 from provgraph.service import lineage as domain
 from provgraph.service.api.deps import StoreDep
 from provgraph.service.api.routes.common import problems
