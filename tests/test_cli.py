@@ -194,7 +194,7 @@ def test_ingest_file_with_json_report_then_plain(cli: Cli, tmp_path: Path, ns: s
     again = cli("ingest", str(data))
     assert again.code == 0, again
     assert "loaded" in again.out and "3 artifacts" in again.out and "2 lineage edges" in again.out
-    assert "0 nodes and 0 relationships new" in " ".join(again.out.split())
+    assert "0 nodes and 0 relationships created" in " ".join(again.out.split())
     shown = cli("show", f"{ns}data", "--json")
     assert shown.code == 0 and shown.json["licenses"] == ["CC-BY-4.0"]
 
