@@ -153,6 +153,7 @@ _NODE_FIELDS_BY_KIND: dict[str, frozenset[NodeKind]] = {
     "family": frozenset({NodeKind.MODEL}),
     "model_type": frozenset({NodeKind.MODEL}),
     "weights": frozenset({NodeKind.MODEL}),
+    "competes_with": frozenset({NodeKind.MODEL}),
     "human": frozenset({NodeKind.SOURCE}),
     "records": frozenset({NodeKind.DATASET, NodeKind.SOURCE}),
     "modality": frozenset({NodeKind.DATASET, NodeKind.SOURCE}),
@@ -188,6 +189,16 @@ class NodeRecord(BaseModel):
     family: str | None = None
     model_type: ModelType | None = None
     weights: Weights | None = None
+    competes_with: list[str] | None = Field(
+        default=None, description="providers this model competes with (e.g. OpenAI)"
+    )
+    notices: list[str] | None = Field(
+        default=None, description="license ids whose notices and credits the release carries"
+    )
+    org_mau: int | None = Field(default=None, ge=0, description="monthly active users of the org")
+    org_domicile: str | None = Field(
+        default=None, description="where the org is domiciled, e.g. EU"
+    )
     attrs: dict[str, Any] | None = None
 
     @field_validator("id")
@@ -220,6 +231,18 @@ class NodeRecord(BaseModel):
         return data
 
 
+class Waiver(BaseModel):
+    """Permission that stops a license's clause (or all its clauses) at one edge."""
+
+    model_config = _STRICT
+
+    license: str = Field(description="the license or terms id whose clause is waived")
+    clause: str | None = Field(default=None, description="clause id; none waives every clause")
+    granted_by: str = Field(min_length=1, description="who gave the permission")
+    date: date
+    note: str | None = None
+
+
 class EdgeRecord(BaseModel):
     """One lineage relationship, from the newer artifact to its origin."""
 
@@ -236,6 +259,7 @@ class EdgeRecord(BaseModel):
     prompt_template: str | None = None
     split: str | None = None
     method: FineTuneMethod | None = None
+    waivers: list[Waiver] | None = None
 
     @field_validator("from_", "to")
     @classmethod
@@ -259,9 +283,11 @@ class EdgeRecord(BaseModel):
         """Relationship properties (valid_from/valid_to stay datetimes for Neo4j)."""
         data = self.model_dump(
             mode="json",
-            exclude={"edge", "from_", "to", "valid_from", "valid_to"},
+            exclude={"edge", "from_", "to", "valid_from", "valid_to", "waivers"},
             exclude_none=True,
         )
+        if self.waivers is not None:  # a property cannot hold maps: keep them as JSON
+            data["waivers"] = json.dumps([w.model_dump(mode="json") for w in self.waivers])
         return data
 
 

@@ -15,7 +15,13 @@ from provgraph.service.models import LINEAGE_EDGE_KINDS
 from provgraph.service.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-LINEAGE_QUERIES = ["lineage_upstream", "lineage_downstream", "lineage_subgraph", "reachable_pairs"]
+LINEAGE_QUERIES = [
+    "lineage_upstream",
+    "lineage_downstream",
+    "lineage_subgraph",
+    "reachable_pairs",
+    "license_ancestry",
+]
 PARAMS = {
     "id": "x",
     "edge_kinds": list(LINEAGE_EDGE_KINDS),

@@ -1,0 +1,329 @@
+"""License answers for one artifact: effective clauses, category, conflicts, use checks,
+attribution. The CLI and the API both call these functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from provgraph.service.errors import NotFound
+from provgraph.service.licensing.categories import Category, combine
+from provgraph.service.licensing.kb import ClauseType, DpiClass, KnowledgeBase, load_kb
+from provgraph.service.licensing.propagation import (
+    Hop,
+    Instance,
+    LicenseGraph,
+    NodeFacts,
+    NodeLicenses,
+    Policy,
+    parse_waivers,
+    propagate,
+)
+from provgraph.service.licensing.rules import Finding, evaluate
+from provgraph.service.models import Distribution, EdgeKind, IntendedUse
+from provgraph.service.records import plain
+from provgraph.service.store import Store
+
+__all__ = [
+    "ANCESTRY_LIMIT",
+    "ClauseView",
+    "LicenseReport",
+    "UseVerdict",
+    "analyse",
+    "attribution",
+    "license_report",
+    "load_graph",
+    "use_check",
+]
+
+ANCESTRY_LIMIT = 100_000
+_ATTRIBUTION_TYPES = {
+    ClauseType.ATTRIBUTION: "credit",
+    ClauseType.NOTICE_FILE: "notice",
+    ClauseType.INCLUDE_LICENSE_COPY: "license copy",
+    ClauseType.BRANDING_DISPLAY: "branding",
+    ClauseType.PRODUCED_WORK_NOTICE: "produced-work notice",
+    ClauseType.STATE_CHANGES: "state changes",
+    ClauseType.AI_GENERATED_DISCLOSURE: "AI-generated disclosure",
+}
+
+
+class ClauseView(BaseModel):
+    license: str
+    clause: str
+    type: str
+    origin: str
+    path: list[dict[str, str]]
+    source: dict[str, Any]
+    conservative: bool = Field(description="reached only through hops the strict policy follows")
+
+
+class WaivedView(BaseModel):
+    license: str
+    clause: str
+    origin: str
+    path: list[dict[str, str]]
+    waiver: dict[str, Any]
+
+
+class LicenseReport(BaseModel):
+    """The stable JSON of `provgraph licenses ID --json`."""
+
+    id: str
+    policy: Policy
+    as_of: str
+    category: Category
+    attribution: bool
+    share_alike: bool
+    declared: str | None
+    clauses: list[ClauseView]
+    waived: list[WaivedView]
+    unknown: list[dict[str, Any]]
+    conflicts: list[dict[str, Any]]
+    complete: bool
+    truncated_reason: str | None = None
+
+
+class UseVerdict(BaseModel):
+    id: str
+    intended_use: IntendedUse
+    distribution: Distribution
+    policy: Policy
+    allowed: bool
+    findings: list[dict[str, Any]]
+
+
+def load_graph(store: Store, artifact_id: str, as_of: datetime) -> tuple[LicenseGraph, bool]:
+    """The artifact's ancestry for propagation; the flag says whether it was complete."""
+    rows = store.query("license_ancestry", id=artifact_id, as_of=as_of, limit=ANCESTRY_LIMIT)
+    if not rows:
+        raise NotFound(artifact_id)
+    nodes: dict[str, NodeFacts] = {}
+    hops: list[Hop] = []
+    waivers: dict[Hop, list[dict[str, Any]]] = {}
+    for row in rows:
+        props = {k: plain(v) for k, v in row["node"].items()}
+        nodes[props["id"]] = NodeFacts(
+            id=props["id"],
+            kind=props["kind"],
+            props=props,
+            declared_expression=props.get("license"),
+            declared_ids=list(row["licenses"]),
+        )
+        for edge in row["edges"]:
+            hop = Hop(props["id"], edge["to"], EdgeKind(edge["type"]))
+            hops.append(hop)
+            found = parse_waivers((edge.get("properties") or {}).get("waivers"))
+            if found:
+                waivers[hop] = found
+    hops = [h for h in hops if h.parent in nodes]  # only when the ancestry cap cut the set
+    return LicenseGraph(artifact_id, nodes, hops, waivers), rows[0]["total"] <= ANCESTRY_LIMIT
+
+
+def _families(graph: LicenseGraph) -> dict[str, set[str]]:
+    """Model families of each node: its own and those of the models it is fine-tuned from."""
+    found: dict[str, set[str]] = {}
+    parents = graph.parents()
+    for node_id in graph.topological():
+        own = graph.nodes[node_id].get("family")
+        families = {str(own)} if own else set()
+        for hop in parents.get(node_id, []):
+            if hop.kind is EdgeKind.FINE_TUNED_FROM:
+                families |= found[hop.parent]
+        found[node_id] = families
+    return found
+
+
+def category_of(here: NodeLicenses, facts: NodeFacts, policy: Policy) -> tuple[Category, int, int]:
+    """DPI-style category of one node: its own licenses plus what its ancestry imposes."""
+    classes: list[DpiClass] = []
+    unknown = False
+    if here.declared is not None:
+        classes += [entry.dpi for entry in here.declared.entries]
+        unknown = bool(here.declared.unknown)
+    else:
+        classes.append(DpiClass(use="Unspecified", attribution="0", share_alike="0"))
+    inherited: dict[str, list[Instance]] = {}
+    for instance in here.active():
+        if instance.path and (facts.kind == "model" or not instance.models_only):
+            inherited.setdefault(instance.license.id, []).append(instance)
+    for instances in inherited.values():
+        entry = instances[0].license
+        if entry.is_contract:
+            if policy is Policy.STRICT:  # vendor terms count as non-commercial, as DPI does
+                classes.append(entry.dpi)
+            continue
+        types = {i.clause.type for i in instances}
+        use = (
+            "Acad"
+            if ClauseType.RESEARCH_ONLY in types
+            else "NC"
+            if ClauseType.NON_COMMERCIAL in types
+            else "All"
+        )
+        attribution = (
+            "1"
+            if types
+            & {
+                ClauseType.ATTRIBUTION,
+                ClauseType.NOTICE_FILE,
+                ClauseType.INCLUDE_LICENSE_COPY,
+                ClauseType.PRODUCED_WORK_NOTICE,
+                ClauseType.BRANDING_DISPLAY,
+            }
+            else "0"
+        )
+        share_alike = "1" if ClauseType.SHARE_ALIKE in types else "0"
+        classes.append(DpiClass(use=use, attribution=attribution, share_alike=share_alike))  # type: ignore[arg-type]
+    unknown = unknown or any(u.path and u.license for u in here.unknown.values())
+    return combine(classes, unknown=unknown)
+
+
+def analyse(
+    graph: LicenseGraph, kb: KnowledgeBase, policy: Policy, node_id: str | None = None
+) -> tuple[NodeLicenses, list[Finding], tuple[Category, int, int]]:
+    """Propagate over ``graph`` and evaluate the rules at ``node_id`` (default: the root)."""
+    node_id = node_id or graph.root
+    effective = propagate(graph, kb, policy)
+    here = effective[node_id]
+    facts = graph.nodes[node_id]
+    findings = evaluate(facts, here, policy, _families(graph)[node_id])
+    return here, findings, category_of(here, facts, policy)
+
+
+def _path(instance_path: tuple[Hop, ...]) -> list[dict[str, str]]:
+    return [hop.as_dict() for hop in instance_path]
+
+
+def _as_of(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def license_report(
+    store: Store,
+    artifact_id: str,
+    *,
+    policy: Policy = Policy.STRICT,
+    as_of: datetime | None = None,
+    kb: KnowledgeBase | None = None,
+) -> LicenseReport:
+    """Declared license, effective clauses with origin, path and citation, category, conflicts."""
+    when = _as_of(as_of)
+    graph, complete = load_graph(store, artifact_id, when)
+    here, findings, (category, attribution_flag, share_alike) = analyse(
+        graph, kb or load_kb(), policy
+    )
+    clauses = [
+        ClauseView(
+            license=i.license.id,
+            clause=i.clause.id,
+            type=i.clause.type.value,
+            origin=i.origin,
+            path=_path(i.path),
+            source=i.clause.citation.model_dump(),
+            conservative=i.conservative,
+        )
+        for i in sorted(
+            here.active(), key=lambda i: (len(i.path), i.license.id, i.clause.id, i.origin)
+        )
+    ]
+    waived = [
+        WaivedView(
+            license=w.instance.license.id,
+            clause=w.instance.clause.id,
+            origin=w.instance.origin,
+            path=_path(w.instance.path),
+            waiver=w.waiver,
+        )
+        for w in here.waived
+    ]
+    unknown = [
+        {"license": u.license, "origin": u.origin, "path": _path(u.path)}
+        for u in here.unknown.values()
+        if u.path or u.license
+    ]
+    return LicenseReport(
+        id=artifact_id,
+        policy=policy,
+        as_of=when.isoformat(),
+        category=category,
+        attribution=bool(attribution_flag),
+        share_alike=bool(share_alike),
+        declared=graph.nodes[artifact_id].declared_expression,
+        clauses=clauses,
+        waived=waived,
+        unknown=unknown,
+        conflicts=[f.as_dict() for f in findings],
+        complete=complete,
+        truncated_reason=None if complete else "limit",
+    )
+
+
+def use_check(
+    store: Store,
+    artifact_id: str,
+    *,
+    intended_use: IntendedUse,
+    distribution: Distribution,
+    policy: Policy = Policy.STRICT,
+    as_of: datetime | None = None,
+) -> UseVerdict:
+    """Could this artifact be used this way? The rules, with the planned use put in its facts."""
+    graph, _ = load_graph(store, artifact_id, _as_of(as_of))
+    facts = graph.nodes[artifact_id]
+    facts.props = {
+        **facts.props,
+        "intended_use": intended_use.value,
+        "distribution": distribution.value,
+    }
+    _, findings, _ = analyse(graph, load_kb(), policy)
+    errors = [f for f in findings if f.severity == "error"]
+    return UseVerdict(
+        id=artifact_id,
+        intended_use=intended_use,
+        distribution=distribution,
+        policy=policy,
+        allowed=not errors,
+        findings=[f.as_dict() for f in findings],
+    )
+
+
+class AttributionItem(BaseModel):
+    license: str
+    kind: str
+    origin: str
+    text: str | None
+    source: dict[str, Any]
+
+
+def attribution(
+    store: Store, artifact_id: str, *, policy: Policy = Policy.STRICT, as_of: datetime | None = None
+) -> list[AttributionItem]:
+    """The notices, credits and license copies a release of the artifact must carry."""
+    graph, _ = load_graph(store, artifact_id, _as_of(as_of))
+    here, _, _ = analyse(graph, load_kb(), policy)
+    items: dict[tuple[str, str, str], AttributionItem] = {}
+    for i in here.active():
+        kind = _ATTRIBUTION_TYPES.get(i.clause.type)
+        if kind is None:
+            continue
+        origin = graph.nodes.get(i.origin)
+        credit = (origin.get("name") if origin else None) or i.origin
+        text = i.clause.params.get("text") or (
+            f"{credit} ({i.origin}), {i.license.name}" if kind == "credit" else None
+        )
+        items.setdefault(
+            (i.license.id, kind, i.origin),
+            AttributionItem(
+                license=i.license.id,
+                kind=kind,
+                origin=i.origin,
+                text=text,
+                source=i.clause.citation.model_dump(),
+            ),
+        )
+    return sorted(items.values(), key=lambda a: (a.license, a.kind, a.origin))
