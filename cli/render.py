@@ -57,10 +57,11 @@ def lineage_tree(answer: Lineage, root: Artifact | None) -> Tree:
     stack: list[tuple[Tree, Iterator[LineageEdge]]] = [(tree, ordered(answer.root))]
     while stack:
         branch, pending = stack[-1]
-        edge = next(pending, None)
-        if edge is None:
+        following = next(pending, None)
+        if following is None:
             stack.pop()
             continue
+        edge = following
         other = edge.to if upstream else edge.from_
         via = edge.type.value if upstream else f"<-{edge.type.value}-"
         label = _label(by_id.get(other), other, via)
