@@ -183,7 +183,13 @@ class LicenseEntry(BaseModel):
     version: str
     effective_date: date
     kind: Literal[
-        "data-license", "model-license", "code-license", "terms-of-service", "waiver", "unknown"
+        "data-license",
+        "model-license",
+        "code-license",
+        "terms-of-service",
+        "waiver",
+        "proprietary",
+        "unknown",
     ]
     basis: Literal["license", "contract", "license-and-contract", "waiver", "unknown"]
     dpi: DpiClass
