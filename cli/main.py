@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 bad input (invalid records, unknown ids, cycles), 2 usa
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Iterator
@@ -17,19 +16,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from provgraph.cli import db, demo
+from provgraph.cli import db, demo, licenses
+from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, err, out, print_json
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
 from provgraph.service.errors import InvalidInput, ProvgraphError
 from provgraph.service.ingest import ingest_lines
 from provgraph.service.models import Direction, EdgeKind
 from provgraph.service.settings import Settings
-from provgraph.service.store import Store
 
 __all__ = ["app", "main", "run"]
 
@@ -42,33 +39,15 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db", help="Manage the local Neo4j server provgraph runs for you.")
 app.command(name="demo")(demo.demo)
-
-out = Console()
-err = Console(stderr=True)
-
-DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (the API's schema).")]
+app.command(name="licenses")(licenses.licenses_command)
+app.command(name="conflicts")(licenses.conflicts_command)
+app.command(name="attribution")(licenses.attribution_command)
 
 
 class LineageFormat(StrEnum):
     TREE = "tree"
     JSON = "json"
     DOT = "dot"
-
-
-def print_json(model: BaseModel | dict[str, Any]) -> None:
-    data = model.model_dump(mode="json", by_alias=True) if isinstance(model, BaseModel) else model
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-@contextmanager
-def connect(*, schema: bool = False) -> Iterator[Store]:
-    """A store for one command; ``schema`` applies the constraints first (for writes)."""
-    with Store.connect(Settings.from_env()) as store:
-        store.verify()  # fail at once (exit 3) rather than after the driver's retries
-        if schema:
-            store.ensure_schema()
-        yield store
 
 
 def _lines(path: str) -> Iterator[bytes]:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from provgraph.service.api.deps import StoreHolder
 from provgraph.service.api.problems import install_problem_handlers
-from provgraph.service.api.routes import artifacts, health, ingest, lineage
+from provgraph.service.api.routes import artifacts, health, ingest, licenses, lineage
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(health.router)
     # Suffix routes first: artifact ids contain '/', so `{id:path}` would swallow them.
     app.include_router(lineage.router, prefix=API_PREFIX)
+    app.include_router(licenses.router, prefix=API_PREFIX)
     app.include_router(artifacts.router, prefix=API_PREFIX)
     app.include_router(ingest.router, prefix=API_PREFIX)
     return app
