@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from provgraph.cli import db, demo, licenses
+from provgraph.cli import db, demo, imports, licenses
 from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, err, out, print_json
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
@@ -38,6 +38,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db", help="Manage the local Neo4j server provgraph runs for you.")
+app.add_typer(imports.app, name="import", help="Import catalogs from other sources.")
 app.command(name="demo")(demo.demo)
 app.command(name="licenses")(licenses.licenses_command)
 app.command(name="conflicts")(licenses.conflicts_command)

@@ -33,8 +33,10 @@ __all__ = [
     "UseVerdict",
     "analyse",
     "attribution",
+    "categories",
     "license_report",
     "load_graph",
+    "load_graph_many",
     "use_check",
 ]
 
@@ -95,11 +97,7 @@ class UseVerdict(BaseModel):
     findings: list[dict[str, Any]]
 
 
-def load_graph(store: Store, artifact_id: str, as_of: datetime) -> tuple[LicenseGraph, bool]:
-    """The artifact's ancestry for propagation; the flag says whether it was complete."""
-    rows = store.query("license_ancestry", id=artifact_id, as_of=as_of, limit=ANCESTRY_LIMIT)
-    if not rows:
-        raise NotFound(artifact_id)
+def _graph_from_rows(root: str, rows: list[dict[str, Any]]) -> LicenseGraph:
     nodes: dict[str, NodeFacts] = {}
     hops: list[Hop] = []
     waivers: dict[Hop, list[dict[str, Any]]] = {}
@@ -119,7 +117,42 @@ def load_graph(store: Store, artifact_id: str, as_of: datetime) -> tuple[License
             if found:
                 waivers[hop] = found
     hops = [h for h in hops if h.parent in nodes]  # only when the ancestry cap cut the set
-    return LicenseGraph(artifact_id, nodes, hops, waivers), rows[0]["total"] <= ANCESTRY_LIMIT
+    return LicenseGraph(root, nodes, hops, waivers)
+
+
+def load_graph(store: Store, artifact_id: str, as_of: datetime) -> tuple[LicenseGraph, bool]:
+    """The artifact's ancestry for propagation; the flag says whether it was complete."""
+    rows = store.query("license_ancestry", id=artifact_id, as_of=as_of, limit=ANCESTRY_LIMIT)
+    if not rows:
+        raise NotFound(artifact_id)
+    return _graph_from_rows(artifact_id, rows), rows[0]["total"] <= ANCESTRY_LIMIT
+
+
+def load_graph_many(
+    store: Store, artifact_ids: list[str], as_of: datetime
+) -> tuple[LicenseGraph, bool]:
+    """The union of several artifacts' ancestries: one propagation answers for all of them."""
+    rows = store.query("license_ancestry_many", ids=artifact_ids, as_of=as_of, limit=ANCESTRY_LIMIT)
+    root = artifact_ids[0] if artifact_ids else ""
+    complete = not rows or rows[0]["total"] <= ANCESTRY_LIMIT
+    return _graph_from_rows(root, rows), complete
+
+
+def categories(
+    store: Store,
+    artifact_ids: list[str],
+    *,
+    policy: Policy = Policy.STRICT,
+    as_of: datetime | None = None,
+) -> dict[str, tuple[Category, int, int]]:
+    """Category and flags of many artifacts in one query and one propagation pass."""
+    graph, _ = load_graph_many(store, artifact_ids, _as_of(as_of))
+    effective = propagate(graph, load_kb(), policy)
+    return {
+        node_id: category_of(effective[node_id], graph.nodes[node_id], policy)
+        for node_id in artifact_ids
+        if node_id in effective
+    }
 
 
 def _families(graph: LicenseGraph) -> dict[str, set[str]]:
