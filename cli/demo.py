@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from provgraph.cli.render import lineage_tree
 from provgraph.examples import example_path
 from provgraph.service import artifacts, lineage
 from provgraph.service.ingest import ingest_lines
-from provgraph.service.models import Lineage
+from provgraph.service.licensing import report
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -47,38 +47,27 @@ def demo(
         root = artifacts.get_artifact(store, node)
         out.rule(f"Where {root.name or node} came from")
         out.print(lineage_tree(answer, root))
-        out.print(_licenses_upstream(store, root.id, answer))
+        _conflicts(store, root.id)
     out.print(
         "\nNext: [bold]provgraph lineage ID --format dot[/], "
+        "[bold]provgraph licenses ID[/], [bold]provgraph conflicts ID --fail-on error[/], "
         "[bold]provgraph serve[/] (API docs at http://127.0.0.1:8000/docs), "
         "[bold]provgraph db start --browser[/] for Neo4j Browser."
     )
 
 
-def _licenses_upstream(store: Store, root_id: str, answer: Lineage) -> Table:
-    """Every license or terms id declared upstream, with the shortest path that carries it:
-    the facts a license review starts from (the judgement itself is `provgraph conflicts`)."""
-    root = artifacts.get_artifact(store, root_id)
-    extra = root.model_extra or {}
-    title = (
-        f"Licenses and terms upstream of {root.name or root_id} "
-        f"(declared: {extra.get('license', 'none')}, "
-        f"intended use: {extra.get('intended_use', 'unstated')}, "
-        f"distribution: {extra.get('distribution', 'unstated')})"
-    )
-    table = Table(title=title, title_justify="left")
-    table.add_column("license / terms", style="yellow")
-    table.add_column("declared on")
-    table.add_column("path from the root", style="dim")
-    carriers: dict[str, list[str]] = {}
-    for node in answer.nodes:
-        expression = (node.model_extra or {}).get("license")
-        if expression:
-            carriers.setdefault(expression, []).append(node.id)
-    for expression, ids in sorted(carriers.items()):
-        nearest = min(ids, key=lambda i: len(lineage.witness_path(store, root_id, i).nodes))
-        hops = lineage.witness_path(store, root_id, nearest)
-        steps = " -> ".join(hops.nodes)
-        more = f" (+{len(ids) - 1} more)" if len(ids) > 1 else ""
-        table.add_row(expression, nearest + more, steps)
-    return table
+def _conflicts(store: Store, root_id: str) -> None:
+    """The license and terms conflicts of the demo artifact, errors first, with their paths."""
+    answer = report.license_report(store, root_id)
+    errors = [c for c in answer.conflicts if c["severity"] == "error"]
+    warnings = len(answer.conflicts) - len(errors)
+    out.rule(f"License conflicts of {root_id} (declared {answer.declared or 'nothing'})")
+    out.print(f"category under the strict policy: [bold]{answer.category}[/]")
+    for conflict in errors:
+        line = Text("error ", style="bold red")
+        line.append(f"{conflict['rule']}: ", style="bold")
+        line.append(conflict["explanation"])
+        line.append("\n  remedy: ", style="dim")
+        line.append(conflict["remedy"], style="dim")
+        out.print(line)
+    out.print(f"[dim]and {warnings} warnings: provgraph conflicts {root_id}[/]")

@@ -1,0 +1,295 @@
+"""Scenarios S1-S10 of licenses.md §4.6, each built in the graph and asked through the API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from provgraph.service.api import create_app
+from provgraph.service.settings import Settings
+from provgraph.service.store import Store
+
+
+@pytest.fixture(scope="module")
+def client(neo4j_settings: Settings, store: Store) -> Iterator[TestClient]:
+    with TestClient(create_app(neo4j_settings, store=store)) as test_client:
+        yield test_client
+
+
+def load(client: TestClient, *records: dict[str, Any]) -> None:
+    body = "\n".join(json.dumps(r) for r in records)
+    response = client.post(
+        "/api/v1/ingest", content=body, headers={"content-type": "application/x-ndjson"}
+    )
+    assert response.status_code == 200, response.text
+
+
+def model(node_id: str, **facts: Any) -> dict[str, Any]:
+    return {"node": "model", "id": node_id, **facts}
+
+
+def dataset(node_id: str, **facts: Any) -> dict[str, Any]:
+    return {"node": "dataset", "id": node_id, **facts}
+
+
+def edge(kind: str, child: str, parent: str) -> dict[str, Any]:
+    return {"edge": kind, "from": child, "to": parent}
+
+
+def licenses(client: TestClient, node_id: str, policy: str = "strict") -> dict[str, Any]:
+    response = client.get(f"/api/v1/artifacts/{node_id}/licenses", params={"policy": policy})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def findings(answer: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    return [c for c in answer["conflicts"] if c["rule"] == rule]
+
+
+def hops(finding: dict[str, Any]) -> list[str]:
+    return [hop["type"] for hop in finding["path"]]
+
+
+def test_s1_openai_outputs_in_a_public_llm(client: TestClient, ns: str) -> None:
+    gpt4, d, m = f"{ns}gpt-4", f"{ns}d", f"{ns}m"
+    load(
+        client,
+        model(gpt4, vendor="OpenAI", model_type="llm", weights="api", license="LicenseRef-openai-terms"),
+        dataset(d, license="CC-BY-4.0"),
+        model(m, model_type="llm", distribution="public", intended_use="commercial"),
+        edge("GENERATED_BY", d, gpt4),
+        edge("TRAINED_ON", m, d),
+    )
+    strict = licenses(client, m)
+    [finding] = findings(strict, "no-competing-models")
+    assert finding["severity"] == "error"
+    assert finding["origin"] == {"node": gpt4, "license": "LicenseRef-openai-terms", "clause": finding["origin"]["clause"]}
+    assert hops(finding) == ["TRAINED_ON", "GENERATED_BY"]
+    assert "compete with OpenAI" in finding["explanation"]
+    assert finding["citation"]["url"].startswith("https://")
+    [lenient] = findings(licenses(client, m, "lenient"), "no-competing-models")
+    assert lenient["severity"] == "warning"
+    data = licenses(client, d)
+    assert data["category"] == "non-commercial"
+    assert [f["severity"] for f in findings(data, "declared-license-too-permissive")] == ["warning"]
+    assert licenses(client, d, "lenient")["category"] == "commercial"
+
+
+def test_s2_noncommercial_under_a_commercial_label(client: TestClient, ns: str) -> None:
+    a, b = f"{ns}a", f"{ns}b"
+    load(
+        client,
+        dataset(a, license="CC-BY-NC-4.0"),
+        dataset(b, license="CC-BY-4.0", intended_use="commercial"),
+        edge("DERIVED_FROM", b, a),
+    )
+    answer = licenses(client, b)
+    for rule in ("commercial-use-vs-noncommercial", "declared-license-too-permissive"):
+        [finding] = [f for f in findings(answer, rule) if f["severity"] == "error"]
+        assert finding["origin"]["node"] == a
+        assert hops(finding) == ["DERIVED_FROM"]
+    assert answer["category"] == "non-commercial"
+
+
+def test_s3_share_alike_meets_non_commercial(client: TestClient, ns: str) -> None:
+    x, y, c = f"{ns}x", f"{ns}y", f"{ns}c"
+    load(
+        client,
+        dataset(x, license="CC-BY-SA-4.0"),
+        dataset(y, license="CC-BY-NC-4.0"),
+        dataset(c, distribution="public"),
+        edge("DERIVED_FROM", c, x),
+        edge("DERIVED_FROM", c, y),
+    )
+    [finding] = findings(licenses(client, c), "sharealike-vs-additional-terms")
+    assert finding["severity"] == "error"
+    assert finding["origin"]["node"] == y and x in finding["explanation"]
+
+
+def test_s4_openrail_pass_on_through_fine_tune_and_distillation(client: TestClient, ns: str) -> None:
+    sd, m2, imgs, m3 = f"{ns}sd-1.5", f"{ns}m2", f"{ns}imgs", f"{ns}m3"
+    load(
+        client,
+        model(sd, model_type="text-to-image", weights="open", license="creativeml-openrail-m"),
+        model(m2, model_type="text-to-image", license="Apache-2.0", distribution="public"),
+        dataset(imgs, modality="image"),
+        model(m3, model_type="text-to-image", license="MIT", distribution="public"),
+        edge("FINE_TUNED_FROM", m2, sd),
+        edge("GENERATED_BY", imgs, m2),
+        edge("TRAINED_ON", m3, imgs),
+    )
+    for node in (m2, m3):
+        too_permissive = findings(licenses(client, node), "declared-license-too-permissive")
+        assert any("use restrictions" in f["explanation"] for f in too_permissive), node
+
+
+def test_s5_llama2_outputs_may_not_improve_another_llm(client: TestClient, ns: str) -> None:
+    llama, mistral, d, m = f"{ns}llama-2-70b-chat", f"{ns}mistral-7b", f"{ns}d", f"{ns}m"
+    load(
+        client,
+        model(llama, model_type="llm", family="llama-2", license="llama2"),
+        model(mistral, model_type="llm", family="mistral", license="Apache-2.0"),
+        dataset(d),
+        model(m, name="my-assistant", model_type="llm", distribution="public", license="Apache-2.0"),
+        edge("GENERATED_BY", d, llama),
+        edge("TRAINED_ON", m, d),
+        edge("FINE_TUNED_FROM", m, mistral),
+    )
+    [finding] = findings(licenses(client, m), "no-improve-other-llm")
+    assert finding["severity"] == "error" and finding["origin"]["node"] == llama
+    assert "mistral" in finding["explanation"]
+
+
+def test_s5b_llama31_outputs_need_the_name_prefix_and_branding(client: TestClient, ns: str) -> None:
+    llama, d, m = f"{ns}llama-3.1-70b-instruct", f"{ns}d", f"{ns}m"
+    load(
+        client,
+        model(llama, model_type="llm", family="llama-3.1", license="llama3.1"),
+        dataset(d),
+        model(m, name="my-assistant", model_type="llm", distribution="public", license="Apache-2.0"),
+        edge("GENERATED_BY", d, llama),
+        edge("TRAINED_ON", m, d),
+    )
+    answer = licenses(client, m)
+    assert findings(answer, "no-improve-other-llm") == []
+    [prefix] = findings(answer, "model-name-prefix")
+    assert "'Llama'" in prefix["explanation"]
+    attribution = client.get(f"/api/v1/artifacts/{m}/attribution").json()
+    assert any(item["kind"] == "branding" and "Built with Llama" in (item["text"] or "") for item in attribution)
+
+
+def test_s6_distill_inherits_the_llama33_obligations(client: TestClient, ns: str) -> None:
+    r1, data, llama, distill = f"{ns}deepseek-r1", f"{ns}r1-data", f"{ns}llama-3.3-70b", f"{ns}r1-distill"
+    load(
+        client,
+        model(r1, model_type="llm", license="MIT"),
+        dataset(data),
+        model(llama, model_type="llm", family="llama-3.3", license="llama3.3"),
+        model(distill, name="DeepSeek-R1-Distill-Llama-70B", model_type="llm", distribution="public", license="MIT"),
+        edge("GENERATED_BY", data, r1),
+        edge("TRAINED_ON", distill, data),
+        edge("FINE_TUNED_FROM", distill, llama),
+    )
+    answer = licenses(client, distill)
+    inherited = {c["type"] for c in answer["clauses"] if c["origin"] == llama}
+    assert {"NoticeFile", "IncludeLicenseCopy", "UseRestrictions", "UserThreshold", "ModelNamePrefix"} <= inherited
+    assert all(f["severity"] == "warning" for f in findings(answer, "model-name-prefix"))
+    assert findings(answer, "model-name-prefix"), "the prefix obligation is reported as possibly unmet"
+
+
+def test_s7_gemma_outputs_free_but_distilled_model_is_a_derivative(client: TestClient, ns: str) -> None:
+    gemma, d, m = f"{ns}gemma-2-9b", f"{ns}d", f"{ns}m"
+    load(
+        client,
+        model(gemma, model_type="llm", family="gemma", license="gemma"),
+        dataset(d),
+        model(m, model_type="llm", distribution="public", license="MIT"),
+        edge("GENERATED_BY", d, gemma),
+        edge("TRAINED_ON", m, d),
+    )
+    data = licenses(client, d)
+    assert "PassOnUseRestrictions" not in {c["type"] for c in data["clauses"]}
+    answer = licenses(client, m)
+    assert "PassOnUseRestrictions" in {c["type"] for c in answer["clauses"]}
+    assert findings(answer, "declared-license-too-permissive")
+
+
+def test_s8_odbl_produced_work_needs_only_a_notice(client: TestClient, ns: str) -> None:
+    osm, m = f"{ns}osm-extract", f"{ns}m"
+    load(
+        client,
+        dataset(osm, license="ODbL-1.0"),
+        model(m, model_type="llm", distribution="public", license="Apache-2.0"),
+        edge("TRAINED_ON", m, osm),
+    )
+    answer = licenses(client, m)
+    assert {c["type"] for c in answer["clauses"] if c["origin"] == osm} == {"ProducedWorkNotice"}
+    assert findings(answer, "missing-notices")
+    assert not [f for f in answer["conflicts"] if f["rule"].startswith("sharealike")]
+
+
+def test_s9_cdla_results_are_unrestricted(client: TestClient, ns: str) -> None:
+    data, m = f"{ns}cdla-data", f"{ns}m"
+    load(
+        client,
+        dataset(data, license="CDLA-Permissive-2.0"),
+        model(m, model_type="llm", license="Apache-2.0", distribution="public"),
+        edge("TRAINED_ON", m, data),
+    )
+    answer = licenses(client, m)
+    assert [c for c in answer["clauses"] if c["origin"] == data] == []
+    assert [f for f in answer["conflicts"] if f["origin"]["node"] == data] == []
+
+
+def test_s10_mistral_research_license_outputs_in_a_commercial_model(client: TestClient, ns: str) -> None:
+    mistral, d, m = f"{ns}mistral-large-2411", f"{ns}d", f"{ns}m"
+    load(
+        client,
+        model(mistral, model_type="llm", license="LicenseRef-mistral-research-license"),
+        dataset(d),
+        model(m, model_type="llm", intended_use="commercial"),
+        edge("GENERATED_BY", d, mistral),
+        edge("TRAINED_ON", m, d),
+    )
+    [finding] = findings(licenses(client, m), "commercial-use-vs-noncommercial")
+    assert finding["origin"]["node"] == mistral
+    assert hops(finding) == ["TRAINED_ON", "GENERATED_BY"]
+
+
+def test_a_waiver_stops_the_clause_and_is_shown(client: TestClient, ns: str) -> None:
+    gpt4, d, m = f"{ns}gpt-4", f"{ns}d", f"{ns}m"
+    waiver = {"license": "LicenseRef-openai-terms", "granted_by": "OpenAI legal", "date": "2025-01-15"}
+    load(
+        client,
+        model(gpt4, model_type="llm", license="LicenseRef-openai-terms"),
+        dataset(d),
+        model(m, model_type="llm", distribution="public"),
+        edge("GENERATED_BY", d, gpt4),
+        {**edge("TRAINED_ON", m, d), "waivers": [waiver]},
+    )
+    answer = licenses(client, m)
+    assert findings(answer, "no-competing-models") == []
+    [waived] = [w for w in answer["waived"] if w["clause"] == "no-competing-models"]
+    assert waived["waiver"]["granted_by"] == "OpenAI legal" and waived["origin"] == gpt4
+
+
+def test_unknown_licenses_are_never_permissive(client: TestClient, ns: str) -> None:
+    odd, m = f"{ns}odd", f"{ns}m"
+    load(
+        client,
+        dataset(odd, license="LicenseRef-some-custom-terms"),
+        model(m, model_type="llm", license="MIT"),
+        edge("TRAINED_ON", m, odd),
+    )
+    answer = licenses(client, m)
+    assert answer["category"] == "academic-only"
+    [finding] = [f for f in findings(answer, "unknown-terms") if f["origin"]["node"] == odd]
+    assert finding["origin"]["license"] == "LicenseRef-some-custom-terms"
+
+
+def test_or_is_satisfied_by_any_alternative(client: TestClient, ns: str) -> None:
+    either, m = f"{ns}either", f"{ns}m"
+    load(
+        client,
+        dataset(either, license="CC-BY-NC-4.0 OR MIT"),
+        model(m, model_type="llm", intended_use="commercial", license="MIT"),
+        edge("TRAINED_ON", m, either),
+    )
+    answer = licenses(client, m)
+    assert findings(answer, "commercial-use-vs-noncommercial") == []
+    assert licenses(client, either)["category"] == "commercial"
+
+
+def test_use_check_gives_a_verdict_for_a_planned_use(client: TestClient, ns: str) -> None:
+    a, b = f"{ns}a", f"{ns}b"
+    load(client, dataset(a, license="CC-BY-NC-4.0"), dataset(b), edge("DERIVED_FROM", b, a))
+    body = {"artifact": b, "intended_use": "commercial", "distribution": "public"}
+    verdict = client.post("/api/v1/use-check", json=body).json()
+    assert verdict["allowed"] is False
+    assert "commercial-use-vs-noncommercial" in {f["rule"] for f in verdict["findings"]}
+    research = client.post("/api/v1/use-check", json={**body, "intended_use": "research"}).json()
+    assert research["allowed"] is True
