@@ -160,7 +160,13 @@ class NodeLicenses:
     unknown: dict[tuple[str | None, str], UnknownTerms] = field(default_factory=dict)
 
     def active(self) -> list[Instance]:
+        """Clauses that have entered the graph (a clause about models trained on outputs
+        also travels through the data in between: see ``in_force``)."""
         return [i for i in self.instances.values() if i.active]
+
+    def in_force(self, *, is_model: bool) -> list[Instance]:
+        """Clauses that bind this node: models-only clauses bind models, not the data."""
+        return [i for i in self.active() if is_model or not i.models_only]
 
     def add(self, instance: Instance) -> None:
         seen = self.instances.get(instance.key)

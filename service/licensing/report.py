@@ -179,8 +179,8 @@ def category_of(here: NodeLicenses, facts: NodeFacts, policy: Policy) -> tuple[C
     else:
         classes.append(DpiClass(use="Unspecified", attribution="0", share_alike="0"))
     inherited: dict[str, list[Instance]] = {}
-    for instance in here.active():
-        if instance.path and (facts.kind == "model" or not instance.models_only):
+    for instance in here.in_force(is_model=facts.kind == "model"):
+        if instance.path:
             inherited.setdefault(instance.license.id, []).append(instance)
     for instances in inherited.values():
         entry = instances[0].license
@@ -261,7 +261,8 @@ def license_report(
             conservative=i.conservative,
         )
         for i in sorted(
-            here.active(), key=lambda i: (len(i.path), i.license.id, i.clause.id, i.origin)
+            here.in_force(is_model=graph.nodes[artifact_id].kind == "model"),
+            key=lambda i: (len(i.path), i.license.id, i.clause.id, i.origin),
         )
     ]
     waived = [
@@ -340,7 +341,7 @@ def attribution(
     graph, _ = load_graph(store, artifact_id, _as_of(as_of))
     here, _, _ = analyse(graph, load_kb(), policy)
     items: dict[tuple[str, str, str], AttributionItem] = {}
-    for i in here.active():
+    for i in here.in_force(is_model=graph.nodes[artifact_id].kind == "model"):
         kind = _ATTRIBUTION_TYPES.get(i.clause.type)
         if kind is None:
             continue

@@ -112,11 +112,7 @@ class _Context:
         return self.facts.kind == "model"
 
     def effective(self, *types: ClauseType) -> list[Instance]:
-        return [
-            i
-            for i in self.here.active()
-            if i.clause.type in types and (self.is_model or not i.models_only)
-        ]
+        return [i for i in self.here.in_force(is_model=self.is_model) if i.clause.type in types]
 
     def inherited(self, *types: ClauseType) -> list[Instance]:
         return [i for i in self.effective(*types) if i.path]
