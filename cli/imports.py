@@ -43,13 +43,16 @@ def dpi(
         ),
     ] = Mode.LINEAGE,
     policy: Annotated[Policy, typer.Option(case_sensitive=False)] = Policy.STRICT,
+    prefix: Annotated[
+        str, typer.Option(help="Id prefix of the imported nodes (e.g. to keep two modes apart).")
+    ] = "dpi:",
     as_json: JsonOption = False,
 ) -> None:
     """Import a DPI catalog (ids `dpi:<id>`) and compare provgraph's categories with DPI's."""
     if not file.is_file():
         raise InvalidInput(f"no such file: {file}")
     with connect(schema=True) as store, file.open("rb") as handle:
-        result = import_dpi(store, handle, mode=mode, policy=policy)
+        result = import_dpi(store, handle, mode=mode, policy=policy, prefix=prefix)
     if as_json:
         print_json(result)
         return

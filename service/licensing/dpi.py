@@ -106,6 +106,7 @@ def build(
     *,
     model_groups: dict[str, list[str]] | None = None,
     kb: KnowledgeBase | None = None,
+    prefix: str = "dpi:",
 ) -> DpiImport:
     """Nodes and edges for DPI records (nothing is written here)."""
     kb = kb or load_kb()
@@ -113,7 +114,7 @@ def build(
     result = DpiImport()
     models: dict[str, NodeRecord] = {}
     for _, record in records:
-        node_id = f"dpi:{record['id']}"
+        node_id = f"{prefix}{record['id']}"
         licenses: list[str] = []
         for entry in record["licenses"]:
             license_id = _license_id(kb, entry)
@@ -122,7 +123,7 @@ def build(
                 license_id = _unknown_id(entry)
             licenses.append(license_id)
         if mode is Mode.LINEAGE:
-            licenses = _lineage_edges(record, node_id, licenses, groups, models, result)
+            licenses = _lineage_edges(record, node_id, licenses, groups, models, result, prefix)
         expression = " AND ".join(dict.fromkeys(licenses)) or None
         result.nodes.append(
             NodeRecord(
@@ -156,13 +157,14 @@ def _lineage_edges(
     groups: dict[str, list[str]],
     models: dict[str, NodeRecord],
     result: DpiImport,
+    prefix: str,
 ) -> list[str]:
     """Add GENERATED_BY edges to generator models; drop pseudo-licenses they now carry."""
     carried: set[str] = set()
     for name in record.get("generator_models") or []:
         vendor = model_vendor(str(name), groups)
         terms = VENDOR_TERMS.get(vendor or "") if name not in OPEN_WEIGHT_MODELS else None
-        model_id = f"dpi-model:{_slug(str(name))}"
+        model_id = f"{prefix}model:{_slug(str(name))}"
         if model_id not in models:
             models[model_id] = NodeRecord(
                 node=NodeKind.MODEL,
@@ -250,12 +252,13 @@ def import_dpi(
     mode: Mode,
     policy: Policy = Policy.STRICT,
     compare: bool = True,
+    prefix: str = "dpi:",
 ) -> DpiResult:
     """Load DPI records into the graph; where records carry DPI's verdict, compare with it."""
     from provgraph.service.ingest import ingest_records
     from provgraph.service.licensing.report import categories
 
-    built = build(read_records(lines), mode)
+    built = build(read_records(lines), mode, prefix=prefix)
     datasets = [n for n in built.nodes if n.node is NodeKind.DATASET]
     report = ingest_records(store, built.nodes, built.edges, source="dpi")
     comparison = None
