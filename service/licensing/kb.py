@@ -4,7 +4,8 @@ Each entry lists its clauses (a closed vocabulary of types), which role each cla
 (the material itself, its outputs, or models trained on its outputs), how each clause
 propagates along each lineage edge kind, and a citation for every clause. Aliases map SPDX
 ids, ScanCode keys, Hugging Face ``license:`` ids, and the Data Provenance Initiative's
-license names and custom-license URLs to the entry. See ``docs/licenses.md``.
+license names and custom-license URLs to the entry. See ``docs/licenses.md`` (semantics)
+and ``docs/licenses-kb.md`` (every entry).
 """
 
 from __future__ import annotations
