@@ -34,9 +34,11 @@ __all__ = [
     "analyse",
     "attribution",
     "categories",
+    "graph_from_rows",
     "license_report",
     "load_graph",
     "load_graph_many",
+    "model_families",
     "use_check",
 ]
 
@@ -97,7 +99,7 @@ class UseVerdict(BaseModel):
     findings: list[dict[str, Any]]
 
 
-def _graph_from_rows(root: str, rows: list[dict[str, Any]]) -> LicenseGraph:
+def graph_from_rows(root: str, rows: list[dict[str, Any]]) -> LicenseGraph:
     nodes: dict[str, NodeFacts] = {}
     hops: list[Hop] = []
     waivers: dict[Hop, list[dict[str, Any]]] = {}
@@ -125,7 +127,7 @@ def load_graph(store: Store, artifact_id: str, as_of: datetime) -> tuple[License
     rows = store.query("license_ancestry", id=artifact_id, as_of=as_of, limit=ANCESTRY_LIMIT)
     if not rows:
         raise NotFound(artifact_id)
-    return _graph_from_rows(artifact_id, rows), rows[0]["total"] <= ANCESTRY_LIMIT
+    return graph_from_rows(artifact_id, rows), rows[0]["total"] <= ANCESTRY_LIMIT
 
 
 def load_graph_many(
@@ -135,7 +137,7 @@ def load_graph_many(
     rows = store.query("license_ancestry_many", ids=artifact_ids, as_of=as_of, limit=ANCESTRY_LIMIT)
     root = artifact_ids[0] if artifact_ids else ""
     complete = not rows or rows[0]["total"] <= ANCESTRY_LIMIT
-    return _graph_from_rows(root, rows), complete
+    return graph_from_rows(root, rows), complete
 
 
 def categories(
@@ -155,7 +157,7 @@ def categories(
     }
 
 
-def _families(graph: LicenseGraph) -> dict[str, set[str]]:
+def model_families(graph: LicenseGraph) -> dict[str, set[str]]:
     """Model families of each node: its own and those of the models it is fine-tuned from."""
     found: dict[str, set[str]] = {}
     parents = graph.parents()
@@ -222,7 +224,7 @@ def analyse(
     effective = propagate(graph, kb, policy)
     here = effective[node_id]
     facts = graph.nodes[node_id]
-    findings = evaluate(facts, here, policy, _families(graph)[node_id])
+    findings = evaluate(facts, here, policy, model_families(graph)[node_id])
     return here, findings, category_of(here, facts, policy)
 
 
