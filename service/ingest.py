@@ -10,16 +10,18 @@ are written in one transaction; larger ones batch by batch.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from provgraph.service.dag import Digraph, find_cycle
-from provgraph.service.errors import CycleRefused, IngestRejected, LineError
+from provgraph.service.errors import CycleRefused, IngestRejected, LineError, ProvgraphError
 from provgraph.service.models import (
     EDGE_ENDPOINTS,
     LINEAGE_EDGE_KINDS,
+    AlertsSummary,
     EdgeRecord,
     IngestReport,
     NodeKind,
@@ -30,6 +32,8 @@ from provgraph.service.ndjson import ParsedInput, parse_lines
 from provgraph.service.store import Store, Tx, WriteCounts
 
 __all__ = ["Progress", "ingest_lines", "ingest_records"]
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
 SINGLE_TX_ELEMENTS = 20_000
@@ -52,12 +56,14 @@ def ingest_lines(
     source: str = "input",
     skip_invalid: bool = False,
     progress: Progress | None = None,
+    alerts: bool = True,
 ) -> IngestReport:
-    """Parse, validate and load NDJSON lines."""
+    """Parse, validate and load NDJSON lines; then re-check license conflicts downstream."""
     parsed = parse_lines(
         lines, progress=(lambda n: progress("parse", n, None)) if progress else None
     )
-    return _ingest(store, parsed, source=source, skip_invalid=skip_invalid, progress=progress)
+    report = _ingest(store, parsed, source=source, skip_invalid=skip_invalid, progress=progress)
+    return _with_alerts(store, report, parsed) if alerts else report
 
 
 def ingest_records(
@@ -72,7 +78,36 @@ def ingest_records(
     parsed.nodes = list(enumerate(nodes, start=1))
     parsed.edges = list(enumerate(edges, start=len(parsed.nodes) + 1))
     parsed.lines = len(parsed.nodes) + len(parsed.edges)
-    return _ingest(store, parsed, source=source, skip_invalid=False, progress=None)
+    report = _ingest(store, parsed, source=source, skip_invalid=False, progress=None)
+    return _with_alerts(store, report, parsed)
+
+
+def _with_alerts(store: Store, report: IngestReport, parsed: ParsedInput) -> IngestReport:
+    """Re-check license conflicts of what the write touched and everything downstream.
+
+    The write has committed: if the check fails, say so and let a full scan catch up.
+    """
+    from provgraph.service.alerts import refresh_conflicts
+
+    touched = sorted({n.id for _, n in parsed.nodes} | {e.from_ for _, e in parsed.edges})
+    if not touched:
+        return report
+    try:
+        result = refresh_conflicts(store, touched)
+    except ProvgraphError as exc:
+        log.warning("conflict check after the write failed: %s", exc.detail)
+        summary = AlertsSummary(evaluated=False, reason="error", detail=exc.detail)
+    else:
+        summary = AlertsSummary(
+            evaluated=result.evaluated,
+            reason=result.reason,
+            detail=result.detail,
+            affected=result.affected,
+            opened=len(result.opened),
+            resolved=len(result.resolved),
+            deliveries_queued=result.deliveries_queued,
+        )
+    return report.model_copy(update={"alerts": summary})
 
 
 def _ingest(

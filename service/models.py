@@ -349,6 +349,18 @@ class Stats(BaseModel):
     relationships: dict[str, int]
 
 
+class AlertsSummary(BaseModel):
+    """What re-checking license conflicts after a write found (see docs/alerts.md)."""
+
+    evaluated: bool
+    reason: str | None = Field(default=None, description="why nothing was evaluated")
+    detail: str | None = None
+    affected: int = 0
+    opened: int = Field(default=0, description="new conflict alerts")
+    resolved: int = 0
+    deliveries_queued: int = 0
+
+
 class IngestReport(BaseModel):
     """What an ingest did. Counts are of lines in the input, and of graph changes."""
 
@@ -360,6 +372,9 @@ class IngestReport(BaseModel):
     nodes_created: int = 0
     relationships_created: int = 0
     properties_set: int = 0
+    alerts: AlertsSummary | None = Field(
+        default=None, description="conflicts re-checked after the write (none when not asked)"
+    )
 
 
 class Problem(BaseModel):

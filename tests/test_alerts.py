@@ -169,12 +169,13 @@ def seed(store: Store, ns: str) -> list[str]:
         {"edge": "GENERATED_BY", "from": f"{ns}d", "to": f"{ns}gpt-4"},
         {"edge": "TRAINED_ON", "from": f"{ns}m", "to": f"{ns}d"},
     ]
-    ingest_lines(store, [json.dumps(r) for r in records])
+    # alerts=False: these tests drive refresh_conflicts themselves.
+    ingest_lines(store, [json.dumps(r) for r in records], alerts=False)
     return [f"{ns}gpt-4", f"{ns}d", f"{ns}m"]
 
 
 def write(store: Store, *records: dict[str, Any]) -> None:
-    ingest_lines(store, [json.dumps(r) for r in records])
+    ingest_lines(store, [json.dumps(r) for r in records], alerts=False)
 
 
 def mine(deliveries: list[Delivery], ns: str) -> list[Delivery]:
@@ -554,3 +555,25 @@ def test_backoff_doubles_up_to_the_cap_with_bounded_jitter() -> None:
     assert all(3.2 <= jittery.delay(3) <= 4.8 for _ in range(50))
     with pytest.raises(ValueError):
         RetryPolicy(max_attempts=0)
+
+
+def test_an_ingest_itself_opens_the_alert_and_queues_the_delivery(
+    store: Store, ns: str, receiver: Callable[..., Receiver], hook: Callable[..., Hook]
+) -> None:
+    """The wiring users rely on: no explicit refresh, the write checks conflicts."""
+    rx = receiver()
+    hook(rx.url)
+    records = [
+        {"node": "model", "id": f"{ns}gpt-4", "license": "LicenseRef-openai-terms", "model_type": "llm"},
+        {"node": "dataset", "id": f"{ns}d"},
+        {"node": "model", "id": f"{ns}m", "model_type": "llm", "distribution": "public"},
+        {"edge": "GENERATED_BY", "from": f"{ns}d", "to": f"{ns}gpt-4"},
+        {"edge": "TRAINED_ON", "from": f"{ns}m", "to": f"{ns}d"},
+    ]
+    report = ingest_lines(store, [json.dumps(r) for r in records])
+    assert report.alerts is not None and report.alerts.evaluated
+    assert report.alerts.opened >= 1 and report.alerts.deliveries_queued >= 1
+    alerts = list_alerts(store, artifact=f"{ns}m", status="open")
+    assert [a.rule for a in alerts if a.severity == "error"] == ["no-competing-models"]
+    again = ingest_lines(store, [json.dumps(r) for r in records])
+    assert again.alerts is not None and again.alerts.opened == 0

@@ -58,7 +58,13 @@ def test_s1_openai_outputs_in_a_public_llm(client: TestClient, ns: str) -> None:
     gpt4, d, m = f"{ns}gpt-4", f"{ns}d", f"{ns}m"
     load(
         client,
-        model(gpt4, vendor="OpenAI", model_type="llm", weights="api", license="LicenseRef-openai-terms"),
+        model(
+            gpt4,
+            vendor="OpenAI",
+            model_type="llm",
+            weights="api",
+            license="LicenseRef-openai-terms",
+        ),
         dataset(d, license="CC-BY-4.0"),
         model(m, model_type="llm", distribution="public", intended_use="commercial"),
         edge("GENERATED_BY", d, gpt4),
@@ -67,7 +73,11 @@ def test_s1_openai_outputs_in_a_public_llm(client: TestClient, ns: str) -> None:
     strict = licenses(client, m)
     [finding] = findings(strict, "no-competing-models")
     assert finding["severity"] == "error"
-    assert finding["origin"] == {"node": gpt4, "license": "LicenseRef-openai-terms", "clause": finding["origin"]["clause"]}
+    assert finding["origin"] == {
+        "node": gpt4,
+        "license": "LicenseRef-openai-terms",
+        "clause": finding["origin"]["clause"],
+    }
     assert hops(finding) == ["TRAINED_ON", "GENERATED_BY"]
     assert "compete with OpenAI" in finding["explanation"]
     assert finding["citation"]["url"].startswith("https://")
@@ -110,7 +120,9 @@ def test_s3_share_alike_meets_non_commercial(client: TestClient, ns: str) -> Non
     assert finding["origin"]["node"] == y and x in finding["explanation"]
 
 
-def test_s4_openrail_pass_on_through_fine_tune_and_distillation(client: TestClient, ns: str) -> None:
+def test_s4_openrail_pass_on_through_fine_tune_and_distillation(
+    client: TestClient, ns: str
+) -> None:
     sd, m2, imgs, m3 = f"{ns}sd-1.5", f"{ns}m2", f"{ns}imgs", f"{ns}m3"
     load(
         client,
@@ -134,7 +146,9 @@ def test_s5_llama2_outputs_may_not_improve_another_llm(client: TestClient, ns: s
         model(llama, model_type="llm", family="llama-2", license="llama2"),
         model(mistral, model_type="llm", family="mistral", license="Apache-2.0"),
         dataset(d),
-        model(m, name="my-assistant", model_type="llm", distribution="public", license="Apache-2.0"),
+        model(
+            m, name="my-assistant", model_type="llm", distribution="public", license="Apache-2.0"
+        ),
         edge("GENERATED_BY", d, llama),
         edge("TRAINED_ON", m, d),
         edge("FINE_TUNED_FROM", m, mistral),
@@ -150,7 +164,9 @@ def test_s5b_llama31_outputs_need_the_name_prefix_and_branding(client: TestClien
         client,
         model(llama, model_type="llm", family="llama-3.1", license="llama3.1"),
         dataset(d),
-        model(m, name="my-assistant", model_type="llm", distribution="public", license="Apache-2.0"),
+        model(
+            m, name="my-assistant", model_type="llm", distribution="public", license="Apache-2.0"
+        ),
         edge("GENERATED_BY", d, llama),
         edge("TRAINED_ON", m, d),
     )
@@ -159,29 +175,53 @@ def test_s5b_llama31_outputs_need_the_name_prefix_and_branding(client: TestClien
     [prefix] = findings(answer, "model-name-prefix")
     assert "'Llama'" in prefix["explanation"]
     attribution = client.get(f"/api/v1/artifacts/{m}/attribution").json()
-    assert any(item["kind"] == "branding" and "Built with Llama" in (item["text"] or "") for item in attribution)
+    assert any(
+        item["kind"] == "branding" and "Built with Llama" in (item["text"] or "")
+        for item in attribution
+    )
 
 
 def test_s6_distill_inherits_the_llama33_obligations(client: TestClient, ns: str) -> None:
-    r1, data, llama, distill = f"{ns}deepseek-r1", f"{ns}r1-data", f"{ns}llama-3.3-70b", f"{ns}r1-distill"
+    r1, data, llama, distill = (
+        f"{ns}deepseek-r1",
+        f"{ns}r1-data",
+        f"{ns}llama-3.3-70b",
+        f"{ns}r1-distill",
+    )
     load(
         client,
         model(r1, model_type="llm", license="MIT"),
         dataset(data),
         model(llama, model_type="llm", family="llama-3.3", license="llama3.3"),
-        model(distill, name="DeepSeek-R1-Distill-Llama-70B", model_type="llm", distribution="public", license="MIT"),
+        model(
+            distill,
+            name="DeepSeek-R1-Distill-Llama-70B",
+            model_type="llm",
+            distribution="public",
+            license="MIT",
+        ),
         edge("GENERATED_BY", data, r1),
         edge("TRAINED_ON", distill, data),
         edge("FINE_TUNED_FROM", distill, llama),
     )
     answer = licenses(client, distill)
     inherited = {c["type"] for c in answer["clauses"] if c["origin"] == llama}
-    assert {"NoticeFile", "IncludeLicenseCopy", "UseRestrictions", "UserThreshold", "ModelNamePrefix"} <= inherited
+    assert {
+        "NoticeFile",
+        "IncludeLicenseCopy",
+        "UseRestrictions",
+        "UserThreshold",
+        "ModelNamePrefix",
+    } <= inherited
     assert all(f["severity"] == "warning" for f in findings(answer, "model-name-prefix"))
-    assert findings(answer, "model-name-prefix"), "the prefix obligation is reported as possibly unmet"
+    assert findings(answer, "model-name-prefix"), (
+        "the prefix obligation is reported as possibly unmet"
+    )
 
 
-def test_s7_gemma_outputs_free_but_distilled_model_is_a_derivative(client: TestClient, ns: str) -> None:
+def test_s7_gemma_outputs_free_but_distilled_model_is_a_derivative(
+    client: TestClient, ns: str
+) -> None:
     gemma, d, m = f"{ns}gemma-2-9b", f"{ns}d", f"{ns}m"
     load(
         client,
@@ -225,7 +265,9 @@ def test_s9_cdla_results_are_unrestricted(client: TestClient, ns: str) -> None:
     assert [f for f in answer["conflicts"] if f["origin"]["node"] == data] == []
 
 
-def test_s10_mistral_research_license_outputs_in_a_commercial_model(client: TestClient, ns: str) -> None:
+def test_s10_mistral_research_license_outputs_in_a_commercial_model(
+    client: TestClient, ns: str
+) -> None:
     mistral, d, m = f"{ns}mistral-large-2411", f"{ns}d", f"{ns}m"
     load(
         client,
@@ -242,7 +284,11 @@ def test_s10_mistral_research_license_outputs_in_a_commercial_model(client: Test
 
 def test_a_waiver_stops_the_clause_and_is_shown(client: TestClient, ns: str) -> None:
     gpt4, d, m = f"{ns}gpt-4", f"{ns}d", f"{ns}m"
-    waiver = {"license": "LicenseRef-openai-terms", "granted_by": "OpenAI legal", "date": "2025-01-15"}
+    waiver = {
+        "license": "LicenseRef-openai-terms",
+        "granted_by": "OpenAI legal",
+        "date": "2025-01-15",
+    }
     load(
         client,
         model(gpt4, model_type="llm", license="LicenseRef-openai-terms"),
