@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, err, out, print_json
+from provgraph.service import alerts
 from provgraph.service.licensing import report
 from provgraph.service.licensing.propagation import Policy
 from provgraph.service.licensing.rules import severity_rank
@@ -106,7 +107,9 @@ def licenses_command(
 
 
 def conflicts_command(
-    artifact_id: Annotated[str, typer.Argument(metavar="ID", help="Artifact id.")],
+    artifact_id: Annotated[
+        str | None, typer.Argument(metavar="[ID]", help="Artifact id; none: every open alert.")
+    ] = None,
     severity: Annotated[
         Severity, typer.Option(help="Show findings at or above this.")
     ] = Severity.WARNING,
@@ -118,27 +121,25 @@ def conflicts_command(
     as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Conflict findings of an artifact; a non-zero exit code for CI release gates."""
+    """Conflict findings of an artifact (or all open alerts); exit 1 for CI release gates."""
     with connect() as store:
-        answer = report.license_report(store, artifact_id, policy=policy, as_of=as_of)
-    shown = [
-        c for c in answer.conflicts if severity_rank(c["severity"]) >= severity_rank(severity.value)
-    ]
+        if artifact_id is None:
+            found = alerts.list_alerts(store, status="open", limit=10_000)
+            conflicts: list[dict[str, Any]] = [a.model_dump(mode="json") for a in found]
+            complete = True
+        else:
+            answer = report.license_report(store, artifact_id, policy=policy, as_of=as_of)
+            conflicts, complete = answer.conflicts, answer.complete
+    shown = [c for c in conflicts if severity_rank(c["severity"]) >= severity_rank(severity.value)]
     if as_json:
-        print_json(
-            {
-                "id": artifact_id,
-                "policy": policy.value,
-                "conflicts": shown,
-                "complete": answer.complete,
-            }
-        )
+        body = {"id": artifact_id, "policy": policy.value, "conflicts": shown, "complete": complete}
+        print_json(body)
     elif shown:
         out.print(_conflict_table(shown))
     else:
         out.print(f"[green]no conflicts[/] at or above {severity.value}")
     if fail_on is not FailOn.NEVER and any(
-        severity_rank(c["severity"]) >= severity_rank(fail_on.value) for c in answer.conflicts
+        severity_rank(c["severity"]) >= severity_rank(fail_on.value) for c in conflicts
     ):
         err.print(f"release gate: findings at or above {fail_on.value}")
         raise typer.Exit(1)

@@ -19,13 +19,13 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from provgraph.cli import db, demo, imports, licenses
+from provgraph.cli import alerts, db, demo, imports, licenses
 from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, err, out, print_json
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
 from provgraph.service.errors import InvalidInput, ProvgraphError
 from provgraph.service.ingest import ingest_lines
-from provgraph.service.models import Direction, EdgeKind
+from provgraph.service.models import Direction, EdgeKind, IngestReport
 from provgraph.service.settings import Settings
 
 __all__ = ["app", "main", "run"]
@@ -43,6 +43,8 @@ app.command(name="demo")(demo.demo)
 app.command(name="licenses")(licenses.licenses_command)
 app.command(name="conflicts")(licenses.conflicts_command)
 app.command(name="attribution")(licenses.attribution_command)
+app.command(name="alerts")(alerts.alerts_command)
+app.add_typer(alerts.webhooks_app, name="webhooks")
 
 
 class LineageFormat(StrEnum):
@@ -90,6 +92,25 @@ def ingest(
     for skipped in result.skipped:
         reason = escape(str(skipped["reason"]))
         err.print(f"[yellow]skipped[/] line {skipped['line']}: {reason}", highlight=False)
+    _report_alerts(result)
+
+
+def _report_alerts(result: IngestReport) -> None:
+    """After a write: new conflict alerts, and their delivery to webhooks right away."""
+    summary = result.alerts
+    if summary is None:
+        return
+    if not summary.evaluated:
+        err.print(f"[yellow]conflicts not re-checked[/]: {escape(summary.detail or '')}")
+        return
+    if summary.opened:
+        err.print(f"[red]{summary.opened} new conflict alert(s)[/]: see provgraph alerts")
+    if summary.deliveries_queued:
+        from provgraph.service.alerts import deliver_pending
+
+        with connect() as store:
+            run = deliver_pending(store, max_wait=0)
+        err.print(f"webhooks: {run.delivered} delivered, {run.pending} pending (retried later)")
 
 
 @contextmanager

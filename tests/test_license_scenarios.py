@@ -339,3 +339,32 @@ def test_use_check_gives_a_verdict_for_a_planned_use(client: TestClient, ns: str
     assert "commercial-use-vs-noncommercial" in {f["rule"] for f in verdict["findings"]}
     research = client.post("/api/v1/use-check", json={**body, "intended_use": "research"}).json()
     assert research["allowed"] is True
+
+
+def test_alerts_and_webhooks_through_the_api(client: TestClient, ns: str) -> None:
+    gpt4, d, m = f"{ns}gpt-4", f"{ns}d", f"{ns}m"
+    secret = "s3cret-value-that-is-long-enough"
+    created = client.post(
+        "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "secret": secret}
+    )
+    assert created.status_code == 201 and secret not in created.text
+    hook = created.json()
+    assert hook["has_secret"] is True
+    load(
+        client,
+        model(gpt4, model_type="llm", license="LicenseRef-openai-terms"),
+        dataset(d),
+        model(m, model_type="llm", distribution="public"),
+        edge("GENERATED_BY", d, gpt4),
+        edge("TRAINED_ON", m, d),
+    )
+    found = client.get("/api/v1/alerts", params={"artifact": m, "severity": "error"}).json()
+    assert [a["rule"] for a in found] == ["no-competing-models"]
+    assert any(a["node"] == m for a in client.get("/api/v1/conflicts").json())
+    listed = client.get("/api/v1/webhooks")
+    assert secret not in listed.text and hook["id"] in listed.text
+    deliveries = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()
+    assert any(x["node"] == m and x["rule"] == "no-competing-models" for x in deliveries)
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
+    gone = client.delete(f"/api/v1/webhooks/{hook['id']}")
+    assert gone.status_code == 404 and gone.headers["content-type"] == "application/problem+json"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
+from provgraph.service.alerts import Dispatcher
 from provgraph.service.api.deps import StoreHolder
 from provgraph.service.api.problems import install_problem_handlers
-from provgraph.service.api.routes import artifacts, health, ingest, licenses, lineage
+from provgraph.service.api.routes import alerts, artifacts, health, ingest, licenses, lineage
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -18,13 +20,28 @@ __all__ = ["create_app"]
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
-    """Build the app; ``store`` lets tests and embedders pass an existing connection."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    dispatch_webhooks: bool | None = None,
+) -> FastAPI:
+    """Build the app; ``store`` lets tests and embedders pass an existing connection.
+
+    ``dispatch_webhooks`` (default: when the app owns its connection) runs the thread that
+    sends conflict alerts to webhooks and resumes deliveries left pending by a restart.
+    """
     holder = StoreHolder(settings or Settings.from_env(), store)
+    dispatch = store is None if dispatch_webhooks is None else dispatch_webhooks
+    dispatcher = Dispatcher(holder.get) if dispatch else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if dispatcher is not None:
+            dispatcher.start()
         yield
+        if dispatcher is not None:
+            dispatcher.stop()
         if store is None:  # close only what we opened
             holder.close()
 
@@ -39,11 +56,23 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         lifespan=lifespan,
     )
     app.state.stores = holder
+    app.state.dispatcher = dispatcher
+
+    @app.middleware("http")
+    async def wake_dispatcher(request: Request, call_next: Any) -> Response:
+        # A successful write may have queued alert deliveries: send them now, not at the
+        # next poll.
+        response: Response = await call_next(request)
+        if dispatcher is not None and request.method != "GET" and response.status_code < 400:
+            dispatcher.wake()
+        return response
+
     install_problem_handlers(app)
     app.include_router(health.router)
     # Suffix routes first: artifact ids contain '/', so `{id:path}` would swallow them.
     app.include_router(lineage.router, prefix=API_PREFIX)
     app.include_router(licenses.router, prefix=API_PREFIX)
+    app.include_router(alerts.router, prefix=API_PREFIX)
     app.include_router(artifacts.router, prefix=API_PREFIX)
     app.include_router(ingest.router, prefix=API_PREFIX)
     return app
