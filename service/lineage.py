@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -22,6 +22,7 @@ from provgraph.service.models import (
     LineageEdge,
     TruncatedReason,
     WitnessPath,
+    as_of_instant,
 )
 from provgraph.service.records import artifact_from_row, edge_from_row
 from provgraph.service.store import Store
@@ -84,12 +85,6 @@ def _check_bounds(max_depth: int | None, limit: int) -> None:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
 
 
-def _as_of(value: datetime | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def lineage(
     store: Store,
     artifact_id: str,
@@ -109,7 +104,7 @@ def lineage(
         max_depth=max_depth,
         id=artifact_id,
         edge_kinds=_kinds(edge_kinds),
-        as_of=_as_of(as_of),
+        as_of=as_of_instant(as_of),
         after=decode_cursor(cursor) if cursor else None,
         limit=limit,
         depth_bounded=max_depth is not None,
@@ -148,7 +143,7 @@ def subgraph(
         "lineage_subgraph",
         id=artifact_id,
         edge_kinds=_kinds(edge_kinds),
-        as_of=_as_of(as_of),
+        as_of=as_of_instant(as_of),
         limit=limit,
     )
     if not rows:
@@ -178,7 +173,7 @@ def witness_path(
     if source == target:
         raise InvalidInput("FROM and TO are the same artifact: a path needs an ancestor")
     rows = store.query(
-        "witness_path", {"from": source, "to": target}, edge_kinds=kinds, as_of=_as_of(as_of)
+        "witness_path", {"from": source, "to": target}, edge_kinds=kinds, as_of=as_of_instant(as_of)
     )
     if not rows:
         for artifact_id in (source, target):

@@ -123,6 +123,13 @@ def _to_utc_datetime(value: Any) -> Any:
 UtcDatetime = Annotated[datetime, BeforeValidator(_to_utc_datetime)]
 
 
+def as_of_instant(value: datetime | None) -> datetime:
+    """The instant an "as of" question is asked at: now by default, naive values as UTC."""
+    if value is None:
+        return datetime.now(UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 @cache
 def spdx_licensing() -> Licensing:
     """The SPDX license table: slow to build (about 0.1 s), so built once."""

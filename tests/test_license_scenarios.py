@@ -368,3 +368,39 @@ def test_alerts_and_webhooks_through_the_api(client: TestClient, ns: str) -> Non
     assert client.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
     gone = client.delete(f"/api/v1/webhooks/{hook['id']}")
     assert gone.status_code == 404 and gone.headers["content-type"] == "application/problem+json"
+
+
+def test_a_fine_tune_inherits_its_base_models_violation(client: TestClient, ns: str) -> None:
+    llama, mistral, d, m, child = (
+        f"{ns}llama-2-70b-chat",
+        f"{ns}mistral-7b",
+        f"{ns}d",
+        f"{ns}m",
+        f"{ns}child",
+    )
+    load(
+        client,
+        model(llama, model_type="llm", family="llama-2", license="llama2"),
+        model(mistral, model_type="llm", family="mistral", license="Apache-2.0"),
+        dataset(d),
+        model(m, model_type="llm", license="Apache-2.0"),
+        model(child, model_type="llm", license="Apache-2.0"),
+        edge("GENERATED_BY", d, llama),
+        edge("TRAINED_ON", m, d),
+        edge("FINE_TUNED_FROM", m, mistral),
+        edge("FINE_TUNED_FROM", child, m),
+    )
+    # Under strict the clause itself reaches the child (FINE_TUNED_FROM is conservative);
+    # under lenient it stops at m, and the child still learns of m's violation as taint.
+    assert findings(licenses(client, child), "no-improve-other-llm")
+    [taint] = findings(licenses(client, child, "lenient"), "no-improve-other-llm")
+    assert taint["explanation"].startswith(f"Inherited from {m}")
+    assert hops(taint)[0] == "FINE_TUNED_FROM" and taint["origin"]["node"] == llama
+
+
+def test_every_finding_names_rule_origin_path_and_citation(client: TestClient, ns: str) -> None:
+    answer = licenses(client, "example:helpdesk-7b")
+    assert answer["conflicts"]
+    for finding in answer["conflicts"]:
+        assert finding["rule"] and finding["origin"]["node"] and finding["path"] is not None
+        assert finding["citation"] and finding["citation"]["url"].startswith("https://")

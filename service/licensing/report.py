@@ -3,7 +3,7 @@ attribution. The CLI and the API both call these functions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -21,8 +21,8 @@ from provgraph.service.licensing.propagation import (
     parse_waivers,
     propagate,
 )
-from provgraph.service.licensing.rules import Finding, evaluate
-from provgraph.service.models import Distribution, EdgeKind, IntendedUse
+from provgraph.service.licensing.rules import TAINT_RULES, Finding, evaluate, inherited
+from provgraph.service.models import Distribution, EdgeKind, IntendedUse, as_of_instant
 from provgraph.service.records import plain
 from provgraph.service.store import Store
 
@@ -148,7 +148,7 @@ def categories(
     as_of: datetime | None = None,
 ) -> dict[str, tuple[Category, int, int]]:
     """Category and flags of many artifacts in one query and one propagation pass."""
-    graph, _ = load_graph_many(store, artifact_ids, _as_of(as_of))
+    graph, _ = load_graph_many(store, artifact_ids, as_of_instant(as_of))
     effective = propagate(graph, load_kb(), policy)
     return {
         node_id: category_of(effective[node_id], graph.nodes[node_id], policy)
@@ -224,18 +224,37 @@ def analyse(
     effective = propagate(graph, kb, policy)
     here = effective[node_id]
     facts = graph.nodes[node_id]
-    findings = evaluate(facts, here, policy, model_families(graph)[node_id])
+    families = model_families(graph)
+    findings = evaluate(facts, here, policy, families[node_id])
+    own = {(f.rule, f.origin.get("node"), f.origin.get("license")) for f in findings}
+    for ancestor, hops in _fine_tune_bases(graph, node_id):
+        base = evaluate(graph.nodes[ancestor], effective[ancestor], policy, families[ancestor])
+        for finding in base:
+            key = (finding.rule, finding.origin.get("node"), finding.origin.get("license"))
+            if finding.rule in TAINT_RULES and finding.severity == "error" and key not in own:
+                own.add(key)
+                findings.append(inherited(finding, hops, node_id))
     return here, findings, category_of(here, facts, policy)
+
+
+def _fine_tune_bases(graph: LicenseGraph, node_id: str) -> list[tuple[str, tuple[Hop, ...]]]:
+    """The models ``node_id`` is (transitively) fine-tuned from, each with its path."""
+    parents = graph.parents()
+    found: list[tuple[str, tuple[Hop, ...]]] = []
+    frontier: list[tuple[str, tuple[Hop, ...]]] = [(node_id, ())]
+    seen = {node_id}
+    while frontier:
+        current, path = frontier.pop()
+        for hop in parents.get(current, []):
+            if hop.kind is EdgeKind.FINE_TUNED_FROM and hop.parent not in seen:
+                seen.add(hop.parent)
+                found.append((hop.parent, (*path, hop)))
+                frontier.append((hop.parent, (*path, hop)))
+    return found
 
 
 def _path(instance_path: tuple[Hop, ...]) -> list[dict[str, str]]:
     return [hop.as_dict() for hop in instance_path]
-
-
-def _as_of(value: datetime | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def license_report(
@@ -247,7 +266,7 @@ def license_report(
     kb: KnowledgeBase | None = None,
 ) -> LicenseReport:
     """Declared license, effective clauses with origin, path and citation, category, conflicts."""
-    when = _as_of(as_of)
+    when = as_of_instant(as_of)
     graph, complete = load_graph(store, artifact_id, when)
     here, findings, (category, attribution_flag, share_alike) = analyse(
         graph, kb or load_kb(), policy
@@ -309,7 +328,7 @@ def use_check(
     as_of: datetime | None = None,
 ) -> UseVerdict:
     """Could this artifact be used this way? The rules, with the planned use put in its facts."""
-    graph, _ = load_graph(store, artifact_id, _as_of(as_of))
+    graph, _ = load_graph(store, artifact_id, as_of_instant(as_of))
     facts = graph.nodes[artifact_id]
     facts.props = {
         **facts.props,
@@ -340,7 +359,7 @@ def attribution(
     store: Store, artifact_id: str, *, policy: Policy = Policy.STRICT, as_of: datetime | None = None
 ) -> list[AttributionItem]:
     """The notices, credits and license copies a release of the artifact must carry."""
-    graph, _ = load_graph(store, artifact_id, _as_of(as_of))
+    graph, _ = load_graph(store, artifact_id, as_of_instant(as_of))
     here, _, _ = analyse(graph, load_kb(), policy)
     items: dict[tuple[str, str, str], AttributionItem] = {}
     for i in here.in_force(is_model=graph.nodes[artifact_id].kind == "model"):

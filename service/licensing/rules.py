@@ -22,7 +22,7 @@ from provgraph.service.licensing.propagation import (
 )
 from provgraph.service.models import EdgeKind
 
-__all__ = ["Finding", "Severity", "evaluate", "severity_rank"]
+__all__ = ["TAINT_RULES", "Finding", "Severity", "evaluate", "inherited", "severity_rank"]
 
 Severity = Literal["error", "warning"]
 _RANK = {"warning": 1, "error": 2}
@@ -42,6 +42,16 @@ NOTICE_TYPES = {
     ClauseType.ATTRIBUTION,
     ClauseType.PRODUCED_WORK_NOTICE,
 }
+
+
+# Why unknown terms count as restrictive: the practice of the Data Provenance Initiative.
+UNKNOWN_TERMS_CITATION = {
+    "url": "https://arxiv.org/abs/2310.16787",
+    "section": "Data Provenance Initiative license categories (constants/license_classes.json)",
+    "quote": "(paraphrase) a license that cannot be classified ('?') counts as academic-only",
+}
+# Violations a derivative inherits from the model it is fine-tuned from (licenses.md §4.4).
+TAINT_RULES = {"no-improve-other-llm", "no-competing-models", "commercial-use-vs-noncommercial"}
 
 
 def severity_rank(severity: str) -> int:
@@ -429,6 +439,7 @@ def _unknown_terms(ctx: _Context) -> Iterable[Finding]:
                 "it is treated as restrictive, never as permissive."
             ),
             remedy=f"Find and record the license of {unknown.origin} (or add it to the KB).",
+            citation=UNKNOWN_TERMS_CITATION,
         )
 
 
@@ -446,6 +457,21 @@ RULES = (
     _copyleft,
     _unknown_terms,
 )
+
+
+def inherited(finding: Finding, hops_to_ancestor: tuple[Hop, ...], node: str) -> Finding:
+    """An ancestor's violation, reported again on a model fine-tuned from it (as taint)."""
+    return Finding(
+        rule=finding.rule,
+        severity=finding.severity,
+        node=node,
+        origin=finding.origin,
+        path=hops_to_ancestor + finding.path,
+        explanation=f"Inherited from {finding.node}, which it is fine-tuned from: "
+        f"{finding.explanation}",
+        remedy=f"Fix the violation at {finding.node}, or build on another base model.",
+        citation=finding.citation,
+    )
 
 
 def evaluate(
