@@ -47,6 +47,7 @@ app.command(name="alerts")(alerts.alerts_command)
 app.add_typer(alerts.webhooks_app, name="webhooks")
 app.command(name="risk")(risk.risk_command)
 app.command(name="records")(risk.records_command)
+app.command(name="risk-alerts")(risk.risk_alerts_command)
 
 
 class LineageFormat(StrEnum):

@@ -12,9 +12,10 @@ from rich.text import Text
 from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, out, print_json
 from provgraph.service.manifests import records_from
 from provgraph.service.risk import RiskReport, RiskThresholds, risk_report
+from provgraph.service.risk_alerts import list_risk_alerts
 from provgraph.service.settings import Settings
 
-__all__ = ["records_command", "risk_command"]
+__all__ = ["records_command", "risk_alerts_command", "risk_command"]
 
 
 def _figure(value: float | tuple[float, float]) -> str:
@@ -114,3 +115,26 @@ def records_command(
     out.print(
         f"[dim]{found.total:,} records of {dataset_id} from {generator}{more}[/]", highlight=False
     )
+
+
+def risk_alerts_command(
+    status: Annotated[str | None, typer.Option(help="open or resolved.")] = None,
+    artifact: Annotated[str | None, typer.Option(help="Only this artifact's alerts.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Synthetic-data risk alerts that writes raised (newest first)."""
+    with connect() as store:
+        found = list_risk_alerts(store, status=status, artifact=artifact, limit=limit)
+    if as_json:
+        print_json(found)
+        return
+    for alert in found:
+        out.print(
+            f"{alert.opened_at:%Y-%m-%d %H:%M}  {alert.status:<8}  {alert.severity:<7}  "
+            f"{alert.rule}  {alert.node}: {alert.explanation}",
+            highlight=False,
+            markup=False,
+        )
+    if not found:
+        out.print("no risk alerts")

@@ -117,7 +117,25 @@ def _with_alerts(store: Store, report: IngestReport, parsed: ParsedInput) -> Ing
             resolved=len(result.resolved),
             deliveries_queued=result.deliveries_queued,
         )
-    return report.model_copy(update={"alerts": summary})
+    return report.model_copy(update={"alerts": _with_risk_alerts(store, summary, touched)})
+
+
+def _with_risk_alerts(store: Store, summary: AlertsSummary, touched: list[str]) -> AlertsSummary:
+    """Synthetic-data risk findings of the same artifacts, as alerts (service.risk_alerts)."""
+    from provgraph.service.risk_alerts import refresh_risk_alerts
+
+    try:
+        risk = refresh_risk_alerts(store, touched)
+    except ProvgraphError as exc:
+        log.warning("risk check after the write failed: %s", exc.detail)
+        return summary
+    return summary.model_copy(
+        update={
+            "risk_opened": len(risk.opened),
+            "risk_resolved": len(risk.resolved),
+            "deliveries_queued": summary.deliveries_queued + risk.deliveries_queued,
+        }
+    )
 
 
 def _ingest(

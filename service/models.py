@@ -464,6 +464,8 @@ class AlertsSummary(BaseModel):
     opened: int = Field(default=0, description="new conflict alerts")
     resolved: int = 0
     deliveries_queued: int = 0
+    risk_opened: int = Field(default=0, description="new synthetic-data risk alerts")
+    risk_resolved: int = 0
 
 
 class IngestReport(BaseModel):

@@ -217,7 +217,9 @@ def _findings(
                 remedy=keep,
             )
         )
-    elif human[0] < floor:
+    elif human[0] < floor and generations > 0:
+        # Uncertain only: worth a warning where model outputs are upstream, not for every
+        # artifact whose origin is simply unrecorded.
         found.append(
             RiskFinding(
                 rule="low-human-fraction",
