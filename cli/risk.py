@@ -31,13 +31,15 @@ def _render(report: RiskReport) -> None:
     out.print(f"  vendors upstream       {', '.join(report.vendors) or '-'}", highlight=False)
     for item in report.self_consumption:
         out.print(
-            f"  self-consumption       {item.model} ({item.family}) <- {', '.join(item.generators)}",
+            f"  self-consumption       {item.model} ({item.family})"
+            f" <- {', '.join(item.generators)}",
             highlight=False,
             markup=False,
         )
     for c in report.cross_vendor:
         out.print(
-            f"  cross-vendor           {c.model} ({c.vendor}) <- {c.generator} ({c.generator_vendor})",
+            f"  cross-vendor           {c.model} ({c.vendor})"
+            f" <- {c.generator} ({c.generator_vendor})",
             highlight=False,
             markup=False,
         )

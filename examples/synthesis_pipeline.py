@@ -19,6 +19,7 @@ the loss, and the risk report flags the 0% lineage below the 10% threshold.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 import tempfile
@@ -43,7 +44,7 @@ class BigramModel:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         for sentence in sentences:
             words = [START, *sentence.split(), END]
-            for a, b in zip(words, words[1:], strict=False):
+            for a, b in itertools.pairwise(words):
                 self.counts[a][b] += 1
 
     def sample(self, rng: random.Random) -> str:

@@ -25,25 +25,23 @@ def mixed(store: Store, neo4j_settings: Settings, ns: str, tmp_path: Path) -> di
     """A dataset of 10 records: 6 by vendor A's model, 3 by vendor B's, 1 human seed kept."""
     manifest_path = tmp_path / "manifest.parquet"
     texts: dict[str, list[str]] = {"a": [], "b": [], "seed": []}
-    with sdk.Recorder(sdk.Neo4jSink(neo4j_settings, spool=tmp_path / "spool")) as recorder:
-        with recorder.run(f"{ns}run", kind="generation") as r:
-            a = r.uses_model(f"{ns}model-a", vendor="A")
-            b = r.uses_model(f"{ns}model-b", vendor="B")
-            seeds = r.uses_source(f"{ns}seeds", human=True, records=1)
-            manifest = r.record_manifest(manifest_path)
-            for i in range(10):
-                generator = None if i == 9 else (a if i % 3 else b)
-                text = f"record {i} by {generator}"
-                manifest.add(
-                    text,
-                    generator=generator,
-                    prompt_template=None if generator is None else "qa-v1",
-                    seed_ids=[f"seed-{i % 2}"],
-                )
-                texts["seed" if generator is None else ("a" if generator == a else "b")].append(
-                    text
-                )
-            r.produces_dataset(f"{ns}out", manifest=manifest, derived_from={seeds: 1})
+    recorder = sdk.Recorder(sdk.Neo4jSink(neo4j_settings, spool=tmp_path / "spool"))
+    with recorder, recorder.run(f"{ns}run", kind="generation") as r:
+        a = r.uses_model(f"{ns}model-a", vendor="A")
+        b = r.uses_model(f"{ns}model-b", vendor="B")
+        seeds = r.uses_source(f"{ns}seeds", human=True, records=1)
+        manifest = r.record_manifest(manifest_path)
+        for i in range(10):
+            generator = None if i == 9 else (a if i % 3 else b)
+            text = f"record {i} by {generator}"
+            manifest.add(
+                text,
+                generator=generator,
+                prompt_template=None if generator is None else "qa-v1",
+                seed_ids=[f"seed-{i % 2}"],
+            )
+            texts["seed" if generator is None else ("a" if generator == a else "b")].append(text)
+        r.produces_dataset(f"{ns}out", manifest=manifest, derived_from={seeds: 1})
     return {"path": manifest_path, "texts": texts}
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from provgraph.cli.main import run
 from provgraph.service.alerts import (
-    deliver_pending,
     delete_webhook,
+    deliver_pending,
     list_deliveries,
     register_webhook,
     verify_signature,
