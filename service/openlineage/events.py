@@ -71,7 +71,7 @@ class ContributionFacet(BaseModel):
 class Run(BaseModel):
     model_config = _OPEN
 
-    runId: UUID  # noqa: N815 (the spec's names)
+    runId: UUID
     facets: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -89,18 +89,18 @@ class Dataset(BaseModel):
     namespace: str = Field(min_length=1)
     name: str = Field(min_length=1)
     facets: dict[str, Any] = Field(default_factory=dict)
-    inputFacets: dict[str, Any] = Field(default_factory=dict)  # noqa: N815
-    outputFacets: dict[str, Any] = Field(default_factory=dict)  # noqa: N815
+    inputFacets: dict[str, Any] = Field(default_factory=dict)
+    outputFacets: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunEvent(BaseModel):
     model_config = _OPEN
 
-    eventType: EventType | None = None  # noqa: N815
-    eventTime: AwareDatetime  # noqa: N815
+    eventType: EventType | None = None
+    eventTime: AwareDatetime
     run: Run
     job: Job
     producer: str = Field(min_length=1)
-    schemaURL: str | None = None  # noqa: N815
+    schemaURL: str | None = None
     inputs: list[Dataset] = Field(default_factory=list)
     outputs: list[Dataset] = Field(default_factory=list)
