@@ -1,15 +1,18 @@
-// risk_generators: whose model outputs lie upstream of one artifact, answered in Cypher over
-// distinct nodes (pruning BFS, then one hop; never paths): the vendors of the models in its
-// ancestry, and, for the artifact and each model among its ancestors, the generator models
-// whose outputs that model was trained on, directly or through derived data. A model's
-// families are its own `family` and those of the models it is fine-tuned from.
-// Params: $id; $as_of: datetime (edges valid then).
-// Returns one row (none if $id is unknown): vendors (sorted distinct vendors of ancestor
-//   models), models (list of {model, vendor, families, generators: [{id, vendor, family}]}).
-MATCH (root:Artifact {id: $id})
-OPTIONAL MATCH (root)-[hops:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM*1..]->(ancestor:Artifact)
-WHERE all(h IN hops WHERE (h.valid_from IS NULL OR h.valid_from <= $as_of) AND (h.valid_to IS NULL OR h.valid_to > $as_of))
-WITH root, collect(DISTINCT ancestor) AS ancestors
+// risk_generators: whose model outputs lie upstream of each of the given artifacts, answered
+// in Cypher over distinct nodes (pruning BFS, then one hop; never paths): the vendors of the
+// models in its ancestry, and, for the artifact and each model among its ancestors, the
+// generator models whose outputs that model was trained on, directly or through derived data.
+// A model's families are its own `family` and those of the models it is fine-tuned from.
+// Params: $ids: artifact ids; $as_of: datetime (edges valid then).
+// Returns one row per known id: id, vendors (sorted distinct vendors of ancestor models),
+//   models (list of {model, vendor, families, generators: [{id, vendor, family}]}).
+UNWIND $ids AS id
+MATCH (root:Artifact {id: id})
+CALL (root) {
+  OPTIONAL MATCH (root)-[hops:DERIVED_FROM|GENERATED_BY|TRAINED_ON|FINE_TUNED_FROM*1..]->(ancestor:Artifact)
+  WHERE all(h IN hops WHERE (h.valid_from IS NULL OR h.valid_from <= $as_of) AND (h.valid_to IS NULL OR h.valid_to > $as_of))
+  RETURN collect(DISTINCT ancestor) AS ancestors
+}
 CALL (ancestors) {
   UNWIND ancestors AS m
   WITH m WHERE m:Model AND m.vendor IS NOT NULL
@@ -37,4 +40,4 @@ CALL (root, ancestors) {
   WITH model, generators, families ORDER BY model.id
   RETURN collect({model: model.id, vendor: model.vendor, families: families, generators: generators}) AS models
 }
-RETURN vendors, models
+RETURN root.id AS id, vendors, models

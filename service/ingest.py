@@ -117,13 +117,25 @@ def _with_alerts(store: Store, report: IngestReport, parsed: ParsedInput) -> Ing
             resolved=len(result.resolved),
             deliveries_queued=result.deliveries_queued,
         )
-    return report.model_copy(update={"alerts": _with_risk_alerts(store, summary, touched)})
+    return report.model_copy(update={"alerts": _with_risk_alerts(store, summary, parsed)})
 
 
-def _with_risk_alerts(store: Store, summary: AlertsSummary, touched: list[str]) -> AlertsSummary:
-    """Synthetic-data risk findings of the same artifacts, as alerts (service.risk_alerts)."""
+# Node fields the synthetic-data figures read; lineage edges are the rest of their input.
+_RISK_FIELDS = ("records", "human", "vendor", "family")
+
+
+def _with_risk_alerts(store: Store, summary: AlertsSummary, parsed: ParsedInput) -> AlertsSummary:
+    """Synthetic-data risk findings (service.risk_alerts) of what the write can change: the
+    children of written lineage edges and nodes given a field the figures read, and their
+    descendants. Other writes (a license, a name) cannot move a figure."""
     from provgraph.service.risk_alerts import refresh_risk_alerts
 
+    touched = sorted(
+        {e.from_ for _, e in parsed.edges}
+        | {n.id for _, n in parsed.nodes if any(getattr(n, f) is not None for f in _RISK_FIELDS)}
+    )
+    if not touched:
+        return summary
     try:
         risk = refresh_risk_alerts(store, touched)
     except ProvgraphError as exc:

@@ -40,7 +40,7 @@ __all__ = [
     "RiskThresholds",
     "SelfConsumption",
     "risk_report",
-    "risk_report_tx",
+    "risk_reports_tx",
 ]
 
 ANCESTRY_LIMIT = 100_000
@@ -116,11 +116,11 @@ class _Node:
     edges: list[tuple[str, str, int | None]]  # (parent, type, records)
 
 
-def _topological(root: str, nodes: dict[str, _Node]) -> list[str]:
-    """Parents before children (iterative DFS post-order from the root)."""
+def _topological(nodes: dict[str, _Node]) -> list[str]:
+    """Parents before children (iterative DFS post-order over every node)."""
     order: list[str] = []
     seen: set[str] = set()
-    stack: list[tuple[str, int]] = [(root, 0)]
+    stack: list[tuple[str, int]] = [(node_id, 0) for node_id in reversed(list(nodes))]
     while stack:
         node_id, i = stack.pop()
         if i == 0:
@@ -166,10 +166,11 @@ def _mix(node: _Node, parts: list[tuple[int | None, Interval]]) -> Interval:
     return min(c[0] for c in bounds), max(c[1] for c in bounds)
 
 
-def _figures(root: str, nodes: dict[str, _Node]) -> tuple[int, Interval]:
+def _figures(nodes: dict[str, _Node]) -> tuple[dict[str, int], dict[str, Interval]]:
+    """Generations and human share of every node of the DAG, in one topological pass."""
     generations: dict[str, int] = {}
     human: dict[str, Interval] = {}
-    for node_id in _topological(root, nodes):
+    for node_id in _topological(nodes):
         node = nodes[node_id]
         edges = [e for e in node.edges if e[0] in nodes]
         generations[node_id] = max(
@@ -183,7 +184,7 @@ def _figures(root: str, nodes: dict[str, _Node]) -> tuple[int, Interval]:
             for p, kind, records in edges
         ]
         human[node_id] = _mix(node, parts)
-    return generations[root], human[root]
+    return generations, human
 
 
 def _as_figure(interval: Interval) -> float | tuple[float, float]:
@@ -298,16 +299,18 @@ def _generator_sets(
     return consumption, contamination
 
 
-def risk_report_tx(
-    tx: Tx, artifact_id: str, *, thresholds: RiskThresholds, as_of: datetime
-) -> RiskReport | None:
-    """The report inside a transaction (alerts reuse it); None for an unknown id."""
-    rows = tx.run("risk_ancestry", id=artifact_id, as_of=as_of, limit=ANCESTRY_LIMIT)
+def risk_reports_tx(
+    tx: Tx, ids: list[str], *, thresholds: RiskThresholds, as_of: datetime
+) -> dict[str, RiskReport]:
+    """Reports of several artifacts from one union ancestry and one pass (alerts use it);
+    unknown ids are left out."""
+    rows = tx.run("risk_ancestry", ids=ids, as_of=as_of, limit=ANCESTRY_LIMIT)
     if not rows:
-        return None
+        return {}
     if rows[0]["total"] > ANCESTRY_LIMIT:
         raise InvalidInput(
-            f"{artifact_id!r} has more than {ANCESTRY_LIMIT:,} ancestors: too many to assess"
+            f"the ancestry of {', '.join(ids[:3])} has more than {ANCESTRY_LIMIT:,} nodes: "
+            "too many to assess"
         )
     nodes = {
         r["node"]["id"]: _Node(
@@ -319,18 +322,27 @@ def risk_report_tx(
         )
         for r in rows
     }
-    generations, human = _figures(artifact_id, nodes)
-    sets = tx.run("risk_generators", id=artifact_id, as_of=as_of)[0]
-    consumption, contamination = _generator_sets(sets["models"])
-    return RiskReport(
-        id=artifact_id,
-        synthetic_generations=generations,
-        human_fraction=_as_figure(human),
-        self_consumption=consumption,
-        vendors=list(sets["vendors"]),
-        cross_vendor=contamination,
-        findings=_findings(artifact_id, generations, human, consumption, contamination, thresholds),
-    )
+    generations, human = _figures(nodes)
+    if any(n.kind == "model" for n in nodes.values()):
+        generator_rows = tx.run("risk_generators", ids=ids, as_of=as_of)
+    else:  # no model anywhere: no vendors, generators or families to look for
+        generator_rows = [{"id": i, "vendors": [], "models": []} for i in ids if i in nodes]
+    reports: dict[str, RiskReport] = {}
+    for sets in generator_rows:
+        root = sets["id"]
+        consumption, contamination = _generator_sets(sets["models"])
+        reports[root] = RiskReport(
+            id=root,
+            synthetic_generations=generations[root],
+            human_fraction=_as_figure(human[root]),
+            self_consumption=consumption,
+            vendors=list(sets["vendors"]),
+            cross_vendor=contamination,
+            findings=_findings(
+                root, generations[root], human[root], consumption, contamination, thresholds
+            ),
+        )
+    return reports
 
 
 def risk_report(
@@ -343,7 +355,9 @@ def risk_report(
     """Synthetic-data figures and findings of one artifact (one consistent read)."""
     limits = thresholds or RiskThresholds.from_settings(Settings.from_env())
     when = as_of_instant(as_of)
-    report = store.read(lambda tx: risk_report_tx(tx, artifact_id, thresholds=limits, as_of=when))
-    if report is None:
+    reports = store.read(
+        lambda tx: risk_reports_tx(tx, [artifact_id], thresholds=limits, as_of=when)
+    )
+    if artifact_id not in reports:
         raise NotFound(artifact_id)
-    return report
+    return reports[artifact_id]

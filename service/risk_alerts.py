@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from provgraph.service.errors import InvalidInput
 from provgraph.service.records import plain
-from provgraph.service.risk import RiskFinding, RiskThresholds, Severity, risk_report_tx
+from provgraph.service.risk import RiskFinding, RiskThresholds, Severity, risk_reports_tx
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store, Tx
 
@@ -95,11 +95,8 @@ def refresh_risk_alerts(
         total, ids = int(row["total"]), sorted(row["ids"])
         if total > max_affected:
             return RiskRefresh(evaluated=False, reason="max_affected", affected=total)
-        findings: list[RiskFinding] = []
-        for node_id in ids:
-            report = risk_report_tx(tx, node_id, thresholds=limits, as_of=when)
-            if report is not None:
-                findings += report.findings
+        reports = risk_reports_tx(tx, ids, thresholds=limits, as_of=when) if ids else {}
+        findings: list[RiskFinding] = [f for r in reports.values() for f in r.findings]
         rows = {
             risk_fingerprint(f): {
                 "fingerprint": risk_fingerprint(f),
@@ -108,7 +105,7 @@ def refresh_risk_alerts(
             }
             for f in findings
         }
-        recorded = tx.run("risk_alert_record", alerts=list(rows.values()), now=when)
+        recorded = tx.run("risk_alert_record", alerts=list(rows.values()), now=when) if rows else []
         opened = [_alert(r["alert"]) for r in recorded if r["opened"]]
         gone = tx.run("risk_alert_resolve", nodes=ids, keep=list(rows), now=when)
         queued: list[dict[str, Any]] = []

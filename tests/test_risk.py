@@ -297,7 +297,7 @@ def test_unknown_id_is_not_found(store: Store) -> None:
 
 @pytest.mark.parametrize("name", ["risk_ancestry", "risk_generators"])
 def test_risk_queries_plan_pruning_bfs_only(store: Store, name: str) -> None:
-    operators = store.explain(name, id="x", as_of=_date("2026-01-01"), limit=10)
+    operators = store.explain(name, ids=["x", "y"], as_of=_date("2026-01-01"), limit=10)
     expands = [op for op in operators if op.startswith("VarLengthExpand")]
     assert expands, operators
     assert all(op.startswith("VarLengthExpand(Pruning,BFS") for op in expands), operators
@@ -369,3 +369,19 @@ def test_api_risk_equals_the_cli_model(
     assert missing.headers["content-type"].startswith("application/problem+json")
     bad = client.get(f"/api/v1/artifacts/{ns}m3/risk", params={"min_human_fraction": 2})
     assert bad.status_code == 422
+
+
+def test_many_roots_at_once_equal_one_at_a_time(store: Store, collapse_chain: str) -> None:
+    """Alerts assess every affected artifact from one union ancestry: same answers."""
+    from provgraph.service.risk import risk_reports_tx
+
+    ids = [collapse_chain + n for n in ("h", "d0", "m1", "d1", "m2", "d2", "m3")]
+    together = store.read(
+        lambda tx: risk_reports_tx(
+            tx, [*ids, "no:such"], thresholds=RiskThresholds(), as_of=_date("2100-01-01")
+        )
+    )
+    assert sorted(together) == sorted(ids)
+    for artifact_id in ids:
+        alone = risk_report(store, artifact_id, thresholds=RiskThresholds())
+        assert together[artifact_id] == alone

@@ -129,3 +129,38 @@ def test_webhook_events_are_validated(store: Store) -> None:
 
     with pytest.raises(InvalidInput, match="events"):
         register_webhook(store, "http://127.0.0.1:9/x", SECRET, events=["everything"])  # type: ignore[list-item]
+
+
+def test_api_and_cli_register_webhooks_for_risk_events(
+    store: Store,
+    neo4j_settings: Settings,
+    env_for_cli: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from provgraph.service.api import create_app
+
+    with TestClient(create_app(neo4j_settings, store=store)) as client:
+        created = client.post(
+            "/api/v1/webhooks",
+            json={"url": "http://127.0.0.1:9/a", "secret": SECRET, "events": ["risk.opened"]},
+        )
+        assert created.status_code == 201 and created.json()["events"] == ["risk.opened"]
+        default = client.post(
+            "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/b", "secret": SECRET}
+        )
+        assert default.json()["events"] == ["conflict.opened"]
+        bad = client.post(
+            "/api/v1/webhooks",
+            json={"url": "http://127.0.0.1:9/c", "secret": SECRET, "events": ["x"]},
+        )
+        assert bad.status_code == 422
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    args = ["webhooks", "add", "http://127.0.0.1:9/d", "--secret-env", "HOOK_SECRET"]
+    assert run([*args, "--event", "risk.opened", "--event", "conflict.opened", "--json"]) == 0
+    hook = json.loads(capsys.readouterr().out)
+    assert hook["events"] == ["conflict.opened", "risk.opened"]
+    for webhook_id in (created.json()["id"], default.json()["id"], hook["id"]):
+        delete_webhook(store, webhook_id)
