@@ -23,8 +23,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check service cli cypher examples tests
-	$(BIN)/ruff format --check service cli cypher examples tests
+	$(BIN)/ruff check service cli cypher examples sdk tests
+	$(BIN)/ruff format --check service cli cypher examples sdk tests
 	scripts/mypy.sh
 
 clean:

@@ -72,6 +72,10 @@ def add(
         str, typer.Option(help="Environment variable holding the signing secret (never a flag).")
     ],
     min_severity: Annotated[str, typer.Option(help="error or warning.")] = "warning",
+    events: Annotated[
+        list[str] | None,
+        typer.Option("--event", help="conflict.opened (default) and/or risk.opened; repeatable."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Register a webhook; the secret is read from an environment variable, never printed."""
@@ -79,7 +83,13 @@ def add(
     if not secret:
         raise InvalidInput(f"environment variable {secret_env} is not set or empty")
     with connect(schema=True) as store:
-        hook = alerts.register_webhook(store, url, secret, min_severity=min_severity)  # type: ignore[arg-type]
+        hook = alerts.register_webhook(
+            store,
+            url,
+            secret,
+            min_severity=min_severity,  # type: ignore[arg-type]
+            events=events,  # type: ignore[arg-type]
+        )
     if as_json:
         print_json(hook)
     else:

@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from provgraph.cli import alerts, db, demo, imports, licenses
+from provgraph.cli import alerts, db, demo, imports, licenses, risk
 from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, err, out, print_json
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
@@ -45,6 +45,9 @@ app.command(name="conflicts")(licenses.conflicts_command)
 app.command(name="attribution")(licenses.attribution_command)
 app.command(name="alerts")(alerts.alerts_command)
 app.add_typer(alerts.webhooks_app, name="webhooks")
+app.command(name="risk")(risk.risk_command)
+app.command(name="records")(risk.records_command)
+app.command(name="risk-alerts")(risk.risk_alerts_command)
 
 
 class LineageFormat(StrEnum):

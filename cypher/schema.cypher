@@ -9,9 +9,11 @@ CREATE CONSTRAINT agent_id IF NOT EXISTS FOR (g:Agent) REQUIRE g.id IS UNIQUE;
 CREATE CONSTRAINT check_id IF NOT EXISTS FOR (c:Check) REQUIRE c.id IS UNIQUE;
 CREATE CONSTRAINT lock_id IF NOT EXISTS FOR (l:ProvgraphLock) REQUIRE l.id IS UNIQUE;
 CREATE CONSTRAINT conflict_fingerprint IF NOT EXISTS FOR (c:Conflict) REQUIRE c.fingerprint IS UNIQUE;
+CREATE CONSTRAINT risk_alert_fingerprint IF NOT EXISTS FOR (r:RiskAlert) REQUIRE r.fingerprint IS UNIQUE;
 CREATE CONSTRAINT webhook_id IF NOT EXISTS FOR (w:Webhook) REQUIRE w.id IS UNIQUE;
 CREATE CONSTRAINT delivery_id IF NOT EXISTS FOR (d:Delivery) REQUIRE d.id IS UNIQUE;
 CREATE INDEX conflict_node IF NOT EXISTS FOR (c:Conflict) ON (c.node);
+CREATE INDEX risk_alert_node IF NOT EXISTS FOR (r:RiskAlert) ON (r.node);
 CREATE INDEX delivery_due IF NOT EXISTS FOR (d:Delivery) ON (d.status, d.next_attempt_at);
 CREATE INDEX delivery_webhook IF NOT EXISTS FOR (d:Delivery) ON (d.webhook_id);
 MERGE (:ProvgraphLock {id: 'lineage'})

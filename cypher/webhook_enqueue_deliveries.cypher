@@ -1,5 +1,5 @@
 // webhook_enqueue_deliveries: queue one pending delivery per new alert and per webhook whose
-// minimum severity the alert meets, in the transaction that records the alert, before anything
+// minimum severity the alert meets and that takes $event, in the transaction that records the alert, before anything
 // is sent (so nothing is lost if the process dies). Links (:Delivery)-[:ABOUT]->(:Conflict) and
 // (:Delivery)-[:SENT_TO]->(:Webhook).
 // Params: $alerts: list of {fingerprint, node (its artifact id), severities (the min_severity
@@ -8,7 +8,7 @@
 MATCH (w:Webhook)
 WITH collect(w) AS webhooks
 UNWIND $alerts AS alert
-UNWIND [w IN webhooks WHERE w.min_severity IN alert.severities] AS w
+UNWIND [w IN webhooks WHERE w.min_severity IN alert.severities AND $event IN coalesce(w.events, ['conflict.opened'])] AS w
 MATCH (:Artifact {id: alert.node})<-[:CONCERNS]-(x:Conflict {fingerprint: alert.fingerprint})
 CREATE (d:Delivery {
   id: randomUUID(), webhook_id: w.id, fingerprint: x.fingerprint, event: $event,

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf .lint && mkdir -p .lint/provgraph
-for part in service cli cypher examples; do ln -s "../../$part" ".lint/provgraph/$part"; done
+for part in service cli cypher examples sdk; do ln -s "../../$part" ".lint/provgraph/$part"; done
 touch .lint/provgraph/__init__.py
-cd .lint && ../.venv/bin/mypy --config-file ../pyproject.toml -p provgraph.service -p provgraph.cli -p provgraph.cypher -p provgraph.examples
+cd .lint && ../.venv/bin/mypy --config-file ../pyproject.toml -p provgraph.service -p provgraph.cli -p provgraph.cypher -p provgraph.examples -p provgraph.sdk

@@ -26,6 +26,8 @@ from provgraph.service.models import (
     IngestReport,
     NodeKind,
     NodeRecord,
+    RunEdgeRecord,
+    RunRecord,
     license_keys,
 )
 from provgraph.service.ndjson import ParsedInput, parse_lines
@@ -47,6 +49,8 @@ Progress = Callable[[str, int, int | None], None]
 class _Plan:
     nodes: dict[str, tuple[int, NodeRecord]]
     edges: dict[tuple[str, str, str], tuple[int, EdgeRecord]]
+    runs: dict[str, tuple[int, RunRecord]]
+    run_edges: dict[tuple[str, str, str], tuple[int, RunEdgeRecord]]
 
 
 def ingest_lines(
@@ -72,12 +76,18 @@ def ingest_records(
     edges: Iterable[EdgeRecord] = (),
     *,
     source: str = "api",
+    runs: Iterable[RunRecord] = (),
+    run_edges: Iterable[RunEdgeRecord] = (),
 ) -> IngestReport:
-    """Load validated records (the API's single-artifact and single-edge writes)."""
+    """Load validated records (the API's single-artifact and single-edge writes, runs)."""
     parsed = ParsedInput()
     parsed.nodes = list(enumerate(nodes, start=1))
     parsed.edges = list(enumerate(edges, start=len(parsed.nodes) + 1))
-    parsed.lines = len(parsed.nodes) + len(parsed.edges)
+    parsed.runs = list(enumerate(runs, start=len(parsed.nodes) + len(parsed.edges) + 1))
+    parsed.run_edges = list(
+        enumerate(run_edges, start=len(parsed.nodes) + len(parsed.edges) + len(parsed.runs) + 1)
+    )
+    parsed.lines = len(parsed.nodes) + len(parsed.edges) + len(parsed.runs) + len(parsed.run_edges)
     report = _ingest(store, parsed, source=source, skip_invalid=False, progress=None)
     return _with_alerts(store, report, parsed)
 
@@ -107,7 +117,37 @@ def _with_alerts(store: Store, report: IngestReport, parsed: ParsedInput) -> Ing
             resolved=len(result.resolved),
             deliveries_queued=result.deliveries_queued,
         )
-    return report.model_copy(update={"alerts": summary})
+    return report.model_copy(update={"alerts": _with_risk_alerts(store, summary, parsed)})
+
+
+# Node fields the synthetic-data figures read; lineage edges are the rest of their input.
+_RISK_FIELDS = ("records", "human", "vendor", "family")
+
+
+def _with_risk_alerts(store: Store, summary: AlertsSummary, parsed: ParsedInput) -> AlertsSummary:
+    """Synthetic-data risk findings (service.risk_alerts) of what the write can change: the
+    children of written lineage edges and nodes given a field the figures read, and their
+    descendants. Other writes (a license, a name) cannot move a figure."""
+    from provgraph.service.risk_alerts import refresh_risk_alerts
+
+    touched = sorted(
+        {e.from_ for _, e in parsed.edges}
+        | {n.id for _, n in parsed.nodes if any(getattr(n, f) is not None for f in _RISK_FIELDS)}
+    )
+    if not touched:
+        return summary
+    try:
+        risk = refresh_risk_alerts(store, touched)
+    except ProvgraphError as exc:
+        log.warning("risk check after the write failed: %s", exc.detail)
+        return summary
+    return summary.model_copy(
+        update={
+            "risk_opened": len(risk.opened),
+            "risk_resolved": len(risk.resolved),
+            "deliveries_queued": summary.deliveries_queued + risk.deliveries_queued,
+        }
+    )
 
 
 def _ingest(
@@ -131,7 +171,8 @@ def _ingest(
             raise IngestRejected(errors, source=source)
         return plan, errors
 
-    if len(parsed.nodes) + len(parsed.edges) <= SINGLE_TX_ELEMENTS:
+    elements = len(parsed.nodes) + len(parsed.edges) + len(parsed.runs) + len(parsed.run_edges)
+    if elements <= SINGLE_TX_ELEMENTS:
         # One transaction: take the lineage lock, check against the graph as it is now,
         # write. Concurrent writers are serialised, so none can slip a cycle in between.
         def check_and_write(tx: Tx) -> tuple[_Plan, list[LineError]]:
@@ -143,15 +184,16 @@ def _ingest(
 
         (plan, errors), counts = store.write(check_and_write)
         if progress is not None:
-            progress("write", len(plan.nodes) + len(plan.edges), len(plan.nodes) + len(plan.edges))
+            written = _size(plan)
+            progress("write", written, written)
     else:
         plan, errors = store.read(checked)
         counts = _write_batches(store, plan, now=now, progress=progress)
     return IngestReport(
         source=source,
         lines=parsed.lines,
-        nodes=len(plan.nodes),
-        edges=len(plan.edges),
+        nodes=len(plan.nodes) + len(plan.runs),
+        edges=len(plan.edges) + len(plan.run_edges),
         skipped=[{"line": e.line, "reason": e.reason} for e in errors],
         nodes_created=counts.nodes_created,
         relationships_created=counts.relationships_created,
@@ -193,6 +235,7 @@ def _check(
             nodes[node.id] = (line, node)
 
     wanted = set(nodes) | {e.from_ for _, e in parsed.edges} | {e.to for _, e in parsed.edges}
+    wanted |= {e.artifact_id for _, e in parsed.run_edges}
     existing = _existing_kinds(tx, sorted(wanted), progress)
     for node_id, (line, node) in list(nodes.items()):
         stored = existing.get(node_id)
@@ -213,7 +256,44 @@ def _check(
 
     for line, path in _cycles(tx, edges, existing, drop=skip_invalid):
         errors.append(_CycleError(line, path))
-    return _Plan(nodes=nodes, edges=edges)
+    runs, run_edges = _check_runs(tx, parsed, kinds, errors)
+    return _Plan(nodes=nodes, edges=edges, runs=runs, run_edges=run_edges)
+
+
+def _check_runs(
+    tx: Tx, parsed: ParsedInput, kinds: dict[str, NodeKind], errors: list[LineError]
+) -> tuple[dict[str, tuple[int, RunRecord]], dict[tuple[str, str, str], tuple[int, RunEdgeRecord]]]:
+    """Runs merge like nodes; a run edge needs its run and its artifact (input or graph)."""
+    runs: dict[str, tuple[int, RunRecord]] = {}
+    for line, run in parsed.runs:
+        seen = runs.get(run.id)
+        if seen is not None:
+            merged = seen[1].model_copy(update=run.model_dump(exclude_unset=True))
+            runs[run.id] = (seen[0], merged)
+        else:
+            runs[run.id] = (line, run)
+    wanted = sorted({e.run_id for _, e in parsed.run_edges} - set(runs))
+    stored = {row["id"] for row in tx.run("run_ids", ids=wanted)} if wanted else set()
+    run_edges: dict[tuple[str, str, str], tuple[int, RunEdgeRecord]] = {}
+    for line, edge in parsed.run_edges:
+        problems = []
+        if edge.run_id not in runs and edge.run_id not in stored:
+            problems.append(f"run {edge.run_id!r} is neither in this input nor in the graph")
+        if edge.artifact_id not in kinds:
+            problems.append(
+                f"artifact {edge.artifact_id!r} is neither in this input nor in the graph"
+            )
+        if problems:
+            errors.append(
+                LineError(line, f"dangling {edge.edge.value} edge: " + "; ".join(problems))
+            )
+            continue
+        run_edges[(edge.from_, edge.to, edge.edge.value)] = (line, edge)
+    return runs, run_edges
+
+
+def _size(plan: _Plan) -> int:
+    return len(plan.nodes) + len(plan.edges) + len(plan.runs) + len(plan.run_edges)
 
 
 def _edge_problem(edge: EdgeRecord, kinds: dict[str, NodeKind]) -> str | None:
@@ -314,7 +394,7 @@ def _witness(tx: Tx, child: str, parent: str) -> list[str]:
 
 
 def _steps(plan: _Plan) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The write as (query name, batch of rows): nodes, then license links, then edges."""
+    """The write as (query name, batch of rows): nodes, license links, runs, edges, run edges."""
     node_rows = [
         {"id": node_id, "label": rec.node.label, "props": rec.properties()}
         for node_id, (_, rec) in sorted(plan.nodes.items())
@@ -335,11 +415,20 @@ def _steps(plan: _Plan) -> list[tuple[str, list[dict[str, Any]]]]:
         }
         for _, (_, rec) in sorted(plan.edges.items())
     ]
+    run_rows = [
+        {"id": run_id, "props": rec.properties()} for run_id, (_, rec) in sorted(plan.runs.items())
+    ]
+    run_edge_rows = [
+        {"from": rec.from_, "to": rec.to, "type": rec.edge.value, "props": rec.properties()}
+        for _, (_, rec) in sorted(plan.run_edges.items())
+    ]
     steps: list[tuple[str, list[dict[str, Any]]]] = []
     for name, rows in (
         ("upsert_artifacts", node_rows),
         ("link_licenses", license_rows),
+        ("upsert_runs", run_rows),
         ("upsert_lineage_edges", edge_rows),
+        ("upsert_run_edges", run_edge_rows),
     ):
         steps += [(name, rows[i : i + BATCH_SIZE]) for i in range(0, len(rows), BATCH_SIZE)]
     return steps

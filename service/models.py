@@ -298,6 +298,104 @@ class EdgeRecord(BaseModel):
         return data
 
 
+# ---------------------------------------------------------------- runs (PROV activities)
+
+
+class RunKind(StrEnum):
+    GENERATION = "generation"
+    TRAINING = "training"
+    FINE_TUNING = "fine-tuning"
+    FILTERING = "filtering"
+    EVALUATION = "evaluation"
+    OTHER = "other"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RunEdgeKind(StrEnum):
+    """Activity relationships: not lineage (ancestry never follows them)."""
+
+    PRODUCED_BY = "PRODUCED_BY"  # Artifact -> Run
+    USED = "USED"  # Run -> Artifact
+
+
+class RunRecord(BaseModel):
+    """One synthesis, training, fine-tuning or filtering run (a `:Run` node, not an artifact).
+
+    Writing a run again merges its fields; a finished run (succeeded or failed) never goes
+    back to running, so a replayed or late start event cannot undo its end.
+    """
+
+    model_config = _STRICT
+
+    node: Literal["run"]
+    id: str
+    kind: RunKind | None = None
+    name: str | None = None
+    status: RunStatus | None = None
+    started_at: UtcDatetime | None = None
+    ended_at: UtcDatetime | None = None
+    params: dict[str, Any] | None = Field(default=None, description="run parameters (JSON)")
+    error: str | None = Field(default=None, description="why a failed run failed")
+    manifest: str | None = Field(default=None, description="URI of the record manifest (Parquet)")
+    manifest_sha256: str | None = None
+    recorded_by: str | None = Field(default=None, description="sdk, openlineage, ...")
+    attrs: dict[str, Any] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        return validate_artifact_id(value)
+
+    def properties(self) -> dict[str, Any]:
+        """Neo4j properties: times stay datetimes, params and attrs become JSON strings."""
+        data = self.model_dump(
+            mode="json",
+            exclude={"node", "attrs", "params", "started_at", "ended_at"},
+            exclude_none=True,
+        )
+        for name in ("params", "attrs"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = json.dumps(value, sort_keys=True)
+        for name in ("started_at", "ended_at"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
+        return data
+
+
+class RunEdgeRecord(BaseModel):
+    """`PRODUCED_BY` (artifact -> run) or `USED` (run -> artifact), with the input's role."""
+
+    model_config = _STRICT
+
+    edge: RunEdgeKind
+    from_: str = Field(alias="from")
+    to: str
+    role: str | None = Field(default=None, description="seed, prompt, generator, training-data...")
+    records: int | None = Field(default=None, ge=0)
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _check_ids(cls, value: str) -> str:
+        return validate_artifact_id(value)
+
+    @property
+    def run_id(self) -> str:
+        return self.to if self.edge is RunEdgeKind.PRODUCED_BY else self.from_
+
+    @property
+    def artifact_id(self) -> str:
+        return self.from_ if self.edge is RunEdgeKind.PRODUCED_BY else self.to
+
+    def properties(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"edge", "from_", "to"}, exclude_none=True)
+
+
 # ---------------------------------------------------------------- outputs
 
 
@@ -366,6 +464,8 @@ class AlertsSummary(BaseModel):
     opened: int = Field(default=0, description="new conflict alerts")
     resolved: int = 0
     deliveries_queued: int = 0
+    risk_opened: int = Field(default=0, description="new synthetic-data risk alerts")
+    risk_resolved: int = 0
 
 
 class IngestReport(BaseModel):

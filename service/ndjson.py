@@ -15,9 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from provgraph.service.errors import InvalidInput, LineError
-from provgraph.service.models import EdgeRecord, NodeRecord
+from provgraph.service.models import EdgeRecord, NodeRecord, RunEdgeKind, RunEdgeRecord, RunRecord
 
-__all__ = ["ParsedInput", "describe_validation_error", "parse_lines", "parse_record"]
+__all__ = ["ParsedInput", "Record", "describe_validation_error", "parse_lines", "parse_record"]
 
 MAX_LINE_BYTES = 1_000_000
 
@@ -28,6 +28,8 @@ class ParsedInput:
 
     nodes: list[tuple[int, NodeRecord]] = field(default_factory=list)
     edges: list[tuple[int, EdgeRecord]] = field(default_factory=list)
+    runs: list[tuple[int, RunRecord]] = field(default_factory=list)
+    run_edges: list[tuple[int, RunEdgeRecord]] = field(default_factory=list)
     errors: list[LineError] = field(default_factory=list)
     lines: int = 0
 
@@ -51,14 +53,23 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_record(obj: Any) -> NodeRecord | EdgeRecord:
-    """Validate one decoded object as a node or an edge; raises ``InvalidInput``."""
+Record = NodeRecord | EdgeRecord | RunRecord | RunEdgeRecord
+_RUN_EDGES = {kind.value for kind in RunEdgeKind}
+
+
+def parse_record(obj: Any) -> Record:
+    """Validate one decoded object as a node, an edge, a run or a run edge (``PRODUCED_BY``,
+    ``USED``); raises ``InvalidInput``."""
     if not isinstance(obj, dict):
         raise InvalidInput("expected a JSON object")
     has_node, has_edge = "node" in obj, "edge" in obj
     if has_node == has_edge:
         raise InvalidInput("a record needs exactly one of the keys 'node' or 'edge'")
-    model: type[NodeRecord] | type[EdgeRecord] = NodeRecord if has_node else EdgeRecord
+    model: type[Record]
+    if has_node:
+        model = RunRecord if obj["node"] == "run" else NodeRecord
+    else:
+        model = RunEdgeRecord if str(obj["edge"]) in _RUN_EDGES else EdgeRecord
     try:
         return model.model_validate(obj)
     except ValidationError as exc:
@@ -100,8 +111,12 @@ def parse_lines(
             continue
         if isinstance(record, NodeRecord):
             parsed.nodes.append((number, record))
-        else:
+        elif isinstance(record, EdgeRecord):
             parsed.edges.append((number, record))
+        elif isinstance(record, RunRecord):
+            parsed.runs.append((number, record))
+        else:
+            parsed.run_edges.append((number, record))
     parsed.lines = number
     if progress is not None:
         progress(number)

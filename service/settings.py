@@ -42,6 +42,10 @@ class Settings:
     home: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "provgraph")
     cache: Path = field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "provgraph")
     query_timeout_s: float = 30.0
+    # Synthetic-data risk thresholds (docs/risk.md): flag below this share of human data ...
+    risk_min_human_fraction: float = 0.10
+    # ... or beyond this many synthetic generations.
+    risk_max_generations: int = 2
 
     @property
     def managed(self) -> bool:
@@ -64,4 +68,6 @@ class Settings:
             home=Path(env["PROVGRAPH_HOME"]) if env.get("PROVGRAPH_HOME") else defaults.home,
             cache=Path(env["PROVGRAPH_CACHE"]) if env.get("PROVGRAPH_CACHE") else defaults.cache,
             query_timeout_s=float(env.get("PROVGRAPH_QUERY_TIMEOUT", "30")),
+            risk_min_human_fraction=float(env.get("PROVGRAPH_RISK_MIN_HUMAN_FRACTION", "0.10")),
+            risk_max_generations=int(env.get("PROVGRAPH_RISK_MAX_GENERATIONS", "2")),
         )

@@ -110,12 +110,17 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP date: fall back to our own backoff
 
 
+def _payload_key(event: str) -> str:
+    return "risk" if event.startswith("risk.") else "conflict"
+
+
 def _post(client: httpx.Client, url: str, secret: str, delivery: dict[str, Any]) -> _Response:
     timestamp = int(time.time())
     body = json.dumps(
         {
             "event": delivery["event"],
-            "conflict": json.loads(delivery["conflict"]),
+            # the frozen payload: a license conflict, or a synthetic-data risk finding
+            _payload_key(delivery["event"]): json.loads(delivery["conflict"]),
             "sent_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         },
         ensure_ascii=False,

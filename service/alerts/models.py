@@ -31,6 +31,9 @@ __all__ = [
 
 AlertStatus = Literal["open", "resolved"]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
+# What a webhook receives: new license conflicts, new synthetic-data risk findings, or both.
+WebhookEvent = Literal["conflict.opened", "risk.opened"]
+DEFAULT_EVENTS: list[WebhookEvent] = ["conflict.opened"]
 NotEvaluatedReason = Literal["max_affected", "ancestry_limit"]
 
 
@@ -95,6 +98,9 @@ class WebhookCreate(BaseModel):
     url: str = Field(description="http:// or https:// URL that receives the POSTs")
     secret: SecretStr = Field(description="HMAC-SHA256 key, at least 16 characters; never shown")
     min_severity: Severity = Field(default="warning", description="send alerts of this or worse")
+    events: list[WebhookEvent] = Field(
+        default_factory=lambda: list(DEFAULT_EVENTS), min_length=1, description="events to send"
+    )
 
 
 class Webhook(BaseModel):
@@ -103,6 +109,7 @@ class Webhook(BaseModel):
     id: str
     url: str
     min_severity: Severity
+    events: list[WebhookEvent] = Field(default_factory=lambda: list(DEFAULT_EVENTS))
     created_at: datetime
     has_secret: bool
 

@@ -12,7 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from provgraph.service.alerts.models import Delivery, DeliveryStatus, Severity, Webhook
+from provgraph.service.alerts.models import (
+    DEFAULT_EVENTS,
+    Delivery,
+    DeliveryStatus,
+    Severity,
+    Webhook,
+    WebhookEvent,
+)
 from provgraph.service.errors import InvalidInput, NotFound, ProvgraphError
 from provgraph.service.records import plain
 from provgraph.service.store import Store, Tx
@@ -67,10 +74,19 @@ def _check_url(url: str) -> str:
 
 
 def register_webhook(
-    store: Store, url: str, secret: str, *, min_severity: Severity = "warning"
+    store: Store,
+    url: str,
+    secret: str,
+    *,
+    min_severity: Severity = "warning",
+    events: list[WebhookEvent] | None = None,
 ) -> Webhook:
     """Register ``url`` to receive new alerts of ``min_severity`` or worse, signed with
-    ``secret`` (at least 16 characters; e.g. ``openssl rand -hex 32``)."""
+    ``secret`` (at least 16 characters; e.g. ``openssl rand -hex 32``); ``events`` picks
+    conflict alerts (the default), synthetic-data risk alerts, or both."""
+    chosen = sorted(set(events or DEFAULT_EVENTS))
+    if not chosen or any(e not in ("conflict.opened", "risk.opened") for e in chosen):
+        raise InvalidInput(f"events must be conflict.opened and/or risk.opened, not {chosen}")
     _check_url(url)
     if len(secret) < MIN_SECRET_LENGTH:
         raise InvalidInput(f"webhook secret must have at least {MIN_SECRET_LENGTH} characters")
@@ -84,6 +100,7 @@ def register_webhook(
             url=url,
             secret=secret,
             min_severity=min_severity,
+            events=chosen,
             now=datetime.now(UTC),
         )
     )

@@ -12,6 +12,9 @@ from provgraph.service.alerts import Dispatcher
 from provgraph.service.api.deps import StoreHolder
 from provgraph.service.api.problems import install_problem_handlers
 from provgraph.service.api.routes import alerts, artifacts, health, ingest, licenses, lineage
+from provgraph.service.api.routes import openlineage as openlineage_routes
+from provgraph.service.api.routes import risk as risk_routes
+from provgraph.service.risk import RiskThresholds
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -57,6 +60,7 @@ def create_app(
     )
     app.state.stores = holder
     app.state.dispatcher = dispatcher
+    app.state.risk_thresholds = RiskThresholds.from_settings(settings or Settings.from_env())
 
     @app.middleware("http")
     async def wake_dispatcher(request: Request, call_next: Any) -> Response:
@@ -73,6 +77,8 @@ def create_app(
     app.include_router(lineage.router, prefix=API_PREFIX)
     app.include_router(licenses.router, prefix=API_PREFIX)
     app.include_router(alerts.router, prefix=API_PREFIX)
+    app.include_router(risk_routes.router, prefix=API_PREFIX)
+    app.include_router(openlineage_routes.router, prefix=API_PREFIX)
     app.include_router(artifacts.router, prefix=API_PREFIX)
     app.include_router(ingest.router, prefix=API_PREFIX)
     return app

@@ -47,7 +47,11 @@ def get_open_conflicts(
 )
 def post_webhook(body: alerts.WebhookCreate, store: StoreDep) -> alerts.Webhook:
     return alerts.register_webhook(
-        store, body.url, body.secret.get_secret_value(), min_severity=body.min_severity
+        store,
+        body.url,
+        body.secret.get_secret_value(),
+        min_severity=body.min_severity,
+        events=body.events,
     )
 
 
