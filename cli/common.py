@@ -18,7 +18,7 @@ from provgraph.service.store import Store
 __all__ = ["DATE_FORMATS", "JsonOption", "connect", "err", "out", "print_json"]
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per error, never wrapped mid-path
 
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (the API's schema).")]

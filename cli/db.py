@@ -28,7 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one line per error, never wrapped mid-path
 
 
 def _size(value: str | None) -> str | None:
