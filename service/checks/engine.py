@@ -1,0 +1,322 @@
+"""Running a check: index the references, stream the dataset through the workers, add up.
+
+The main process reads and parses records and hands batches to a pool of worker processes
+(forked, so they share the reference indexes without copying them); results come back in
+order, so row indexes and "earlier record" stay well defined. ``workers=1`` runs everything
+in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from provgraph.service.checks.features import (
+    LENGTH_BINS,
+    VOCAB_BUCKETS,
+    BatchFeatures,
+    FeatureConfig,
+    Flag,
+    compute_features,
+    length_histogram,
+    lsh_params,
+)
+from provgraph.service.checks.index import IndexBuilder, ReferenceIndex, jensen_shannon
+from provgraph.service.checks.models import (
+    Boilerplate,
+    CheckReport,
+    CheckRequest,
+    DataInput,
+    Divergence,
+    FormatErrors,
+    Matches,
+    NearDuplicates,
+    NgramOverlap,
+)
+from provgraph.service.checks.patterns import PatternSet, load_patterns
+from provgraph.service.checks.readers import Row, TextSelector, read_rows, row_count
+from provgraph.service.checks.thresholds import evaluate_thresholds
+from provgraph.service.checks.within import WithinDuplicates
+
+__all__ = ["BATCH", "Progress", "run_check"]
+
+BATCH = 2048
+Progress = Callable[[str, int, int | None], None]
+_KINDS = ("exact_duplicate", "near_duplicate", "ngram_overlap", "format_error", "boilerplate")
+_BIT = {kind: 1 << i for i, kind in enumerate(_KINDS)}
+
+# Worker state: set before the pool forks (or in-process), read by _work.
+_STATE: dict[str, Any] = {}
+
+
+def _label(data: DataInput) -> str:
+    return data.id or data.path
+
+
+def _batches(rows: Iterator[Row], sink: Callable[[Row], None]) -> Iterator[list[tuple[int, str]]]:
+    """Texts in batches; rows without a text go to ``sink`` (format errors)."""
+    batch: list[tuple[int, str]] = []
+    for row in rows:
+        if row.error is not None:
+            sink(row)
+        if row.text is not None:
+            batch.append((row.index, row.text))
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _work(batch: list[tuple[int, str]]) -> tuple[BatchFeatures, list[Flag], dict[str, int]]:
+    config: FeatureConfig = _STATE["config"]
+    patterns: PatternSet | None = _STATE["patterns"]
+    features = compute_features(batch, config, patterns)
+    flags = features.flags
+    matched: dict[str, int] = {}
+    for index in _STATE["references"]:
+        found, count = index.match(features, jaccard=_STATE["jaccard"])
+        flags += found
+        matched[index.name] = count
+    if _STATE["references"]:
+        features.ngrams = np.zeros(0, dtype=np.uint64)  # not needed back in the parent
+        features.ngram_owner = np.zeros(0, dtype=np.int64)
+    return features, flags, matched
+
+
+def _mapped(
+    batches: Iterable[list[tuple[int, str]]], workers: int
+) -> Iterator[tuple[BatchFeatures, list[Flag], dict[str, int]]]:
+    if workers <= 1:
+        yield from map(_work, batches)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        yield from pool.imap(_work, batches, chunksize=1)
+
+
+class _Tally:
+    """Per-record kind bits (one byte a record) and per-reference counts."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+        self.by_ref: dict[str, Counter[str]] = {kind: Counter() for kind in _KINDS}
+        self.within: Counter[str] = Counter()
+        self.format_kinds: Counter[str] = Counter()
+        self.patterns: Counter[str] = Counter()
+        self.vendors: Counter[str] = Counter()
+
+    def add(self, flag: Flag, dataset: str) -> None:
+        record, kind, reference, _, _, detail = flag
+        if record >= len(self.bits):
+            self.bits.extend(bytes(max(record + 1 - len(self.bits), 65536)))
+        self.bits[record] |= _BIT[kind]
+        if kind == "format_error":
+            self.format_kinds[(detail or "unparseable").split(":", 1)[0]] += 1
+        elif kind == "boilerplate":
+            self.patterns[detail or "?"] += 1
+            if reference is not None:
+                self.vendors[reference] += 1
+        elif reference == dataset:
+            self.within[kind] += 1
+        elif reference is not None:
+            self.by_ref[kind][reference] += 1
+
+    def count(self, kind: str) -> int:
+        if not self.bits:
+            return 0
+        bit = _BIT[kind]
+        values = np.frombuffer(bytes(self.bits), dtype=np.uint8)
+        return int(np.count_nonzero(values & bit))
+
+
+def _write(details: IO[str] | None, flag: Flag) -> None:
+    if details is None:
+        return
+    record, kind, reference, ref_record, score, detail = flag
+    if kind == "boilerplate":
+        reference, detail = None, detail if reference is None else f"{detail} ({reference})"
+    line = {
+        "record": record,
+        "kind": kind,
+        "reference": reference,
+        "reference_record": ref_record,
+        "score": score,
+        "detail": detail,
+    }
+    details.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _index_reference(
+    data: DataInput, request: CheckRequest, config: FeatureConfig, workers: int,
+    progress: Progress | None,
+) -> ReferenceIndex:
+    path = Path(data.path)
+    selector = TextSelector(request.text_field, request.template)
+    builder = IndexBuilder(_label(data), config.bands)
+    phase = f"index {path.name}"
+    total = row_count(path, data.format)
+    seen = 0
+
+    def count(row: Row) -> None:
+        nonlocal seen
+        seen = max(seen, row.index + 1)
+
+    rows = read_rows(path, data.format, selector)
+    for features, _, _ in _mapped(_batches(_counted(rows, count), lambda _: None), workers):
+        builder.add(features, seen)
+        if progress is not None:
+            progress(phase, seen, total)
+    return builder.build()
+
+
+def _counted(rows: Iterator[Row], count: Callable[[Row], None]) -> Iterator[Row]:
+    for row in rows:
+        count(row)
+        yield row
+
+
+def run_check(
+    request: CheckRequest,
+    *,
+    check_id: str | None = None,
+    progress: Progress | None = None,
+    details: IO[str] | None = None,
+    workers: int | None = None,
+) -> CheckReport:
+    """Compute every metric of ``request`` (nothing is written to the graph here)."""
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    workers = workers or min(2, os.cpu_count() or 1)
+    patterns = load_patterns(request.patterns)
+    bands, rows_per_band = lsh_params(request.jaccard, request.num_perm)
+    config = FeatureConfig(request.ngram, request.shingle, request.num_perm, bands, rows_per_band)
+    dataset = _label(request.dataset)
+    names = [_label(r) for r in request.references]
+    if len(set(names)) != len(names) or dataset in names:
+        raise_duplicate(names, dataset)
+    _STATE.update(config=config, patterns=None, references=[], jaccard=request.jaccard)
+    references = [
+        _index_reference(r, request, config, workers, progress) for r in request.references
+    ]
+    _STATE.update(patterns=patterns, references=references)
+    tally = _Tally()
+    within = WithinDuplicates(dataset, bands=bands, num_perm=request.num_perm,
+                              jaccard=request.jaccard)
+    lengths = np.zeros(LENGTH_BINS, dtype=np.int64)
+    vocab = np.zeros(VOCAB_BUCKETS, dtype=np.int64)
+    ngrams_matched = 0
+    records = 0
+
+    def row_error(row: Row) -> None:
+        kind, detail = row.error or ("unparseable", "")
+        flag: Flag = (row.index, "format_error", None, None, None, f"{kind}: {detail}")
+        tally.add(flag, dataset)
+        _write(details, flag)
+
+    def counted(row: Row) -> None:
+        nonlocal records
+        records = row.index + 1
+
+    path = Path(request.dataset.path)
+    total = row_count(path, request.dataset.format)
+    stream = _counted(read_rows(path, request.dataset.format, TextSelector(
+        request.text_field, request.template)), counted)
+    try:
+        for features, flags, matched in _mapped(_batches(stream, row_error), workers):
+            within.add(features)
+            lengths += length_histogram(features.lengths)
+            vocab += features.vocab
+            ngrams_matched += sum(matched.values())
+            for flag in flags:
+                tally.add(flag, dataset)
+                _write(details, flag)
+            if progress is not None:
+                progress("check", records, total)
+        for flag in within.finish():
+            tally.add(flag, dataset)
+            _write(details, flag)
+    finally:
+        _STATE.clear()
+    return _report(request, check_id, started, clock, records, tally, references, lengths,
+                   vocab, ngrams_matched)
+
+
+def raise_duplicate(names: list[str], dataset: str) -> None:
+    from provgraph.service.errors import InvalidInput
+
+    raise InvalidInput(
+        f"references must differ from each other and from the dataset {dataset!r}: {names}"
+    )
+
+
+def _rate(count: int, records: int) -> float:
+    return round(count / records, 6) if records else 0.0
+
+
+def _report(
+    request: CheckRequest, check_id: str | None, started: datetime, clock: float, records: int,
+    tally: _Tally, references: list[ReferenceIndex], lengths: np.ndarray, vocab: np.ndarray,
+    ngrams_matched: int,
+) -> CheckReport:
+    def matches(kind: str) -> dict[str, Any]:
+        count = tally.count(kind)
+        return {
+            "count": count,
+            "rate": _rate(count, records),
+            "within": tally.within[kind],
+            "by_reference": {r.name: tally.by_ref[kind][r.name] for r in references},
+        }
+
+    elapsed = time.perf_counter() - clock
+    report = CheckReport(
+        id=check_id or str(uuid.uuid4()),
+        dataset=_label(request.dataset),
+        dataset_path=request.dataset.path,
+        references=[r.name for r in references],
+        records=records,
+        reference_records={r.name: r.records for r in references},
+        exact_duplicates=Matches(**matches("exact_duplicate")),
+        near_duplicates=NearDuplicates(
+            **matches("near_duplicate"), jaccard=request.jaccard, shingle=request.shingle,
+            num_perm=request.num_perm,
+        ),
+        ngram_overlap=NgramOverlap(
+            **{**matches("ngram_overlap"), "within": 0}, n=request.ngram,
+            ngrams_matched=ngrams_matched,
+        ),
+        format_errors=FormatErrors(
+            count=tally.count("format_error"), rate=_rate(tally.count("format_error"), records),
+            by_kind=dict(sorted(tally.format_kinds.items())),
+        ),
+        boilerplate=Boilerplate(
+            count=tally.count("boilerplate"), rate=_rate(tally.count("boilerplate"), records),
+            by_pattern=dict(tally.patterns.most_common()),
+            self_identification=dict(tally.vendors.most_common()),
+        ),
+        divergence=[
+            Divergence(
+                reference=r.name,
+                length=jensen_shannon(lengths, r.lengths),
+                vocabulary=jensen_shannon(vocab, r.vocab),
+            )
+            for r in references
+        ],
+        recorded=False,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        records_per_second=round(records / elapsed, 1) if elapsed > 0 else 0.0,
+    )
+    report.findings = evaluate_thresholds(report, request.thresholds)
+    return report
+
