@@ -12,6 +12,7 @@ from provgraph.service.alerts import Dispatcher
 from provgraph.service.api.deps import StoreHolder
 from provgraph.service.api.problems import install_problem_handlers
 from provgraph.service.api.routes import alerts, artifacts, health, ingest, licenses, lineage
+from provgraph.service.api.routes import checks as checks_routes
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(lineage.router, prefix=API_PREFIX)
     app.include_router(licenses.router, prefix=API_PREFIX)
     app.include_router(alerts.router, prefix=API_PREFIX)
+    app.include_router(checks_routes.router, prefix=API_PREFIX)
     app.include_router(artifacts.router, prefix=API_PREFIX)
     app.include_router(ingest.router, prefix=API_PREFIX)
     return app

@@ -13,6 +13,7 @@ __all__ = ["text_error"]
 # C0 control characters other than tab and newlines.
 _DAMAGE = re.compile(r"\ufffd|Ã[\u0080-\u00bf]|â€[\u0080-\u00bf\u2018-\u203a]|Â[\u00a0-\u00bf]|"
                      r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SENTENCE_END = re.compile(r"[.!?。！？][\"'”’)\]]*(?:\s|$)")
 _TERMINAL = set(".!?。！？\"'”’)]}>`*:;…") | set("0123456789")
 
@@ -27,7 +28,7 @@ def text_error(text: str) -> tuple[str, str] | None:
     stripped = text.strip()
     if not stripped:
         return ("empty", "empty text")
-    damage = _DAMAGE.search(text)
+    damage = (_CONTROL if text.isascii() else _DAMAGE).search(text)
     if damage is not None:
         return ("encoding", f"encoding damage {damage.group()!r} at {damage.start()}")
     if stripped.count("```") % 2:

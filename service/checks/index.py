@@ -91,7 +91,7 @@ class ReferenceIndex:
         theirs = np.concatenate([c[1] for c in candidates])
         if len(mine) == 0:
             return []
-        pairs = np.unique(np.stack([mine, theirs], axis=1), axis=0)
+        pairs = unique_pairs(mine, theirs)
         scores = (features.signatures[pairs[:, 0]] == self.signatures[pairs[:, 1]]).mean(axis=1)
         best: dict[int, tuple[float, int]] = {}
         for (position, ref_position), score in zip(pairs.tolist(), scores.tolist(), strict=True):
@@ -102,6 +102,12 @@ class ReferenceIndex:
              int(self.signature_rows[r]), round(s, 4), None)
             for p, (s, r) in sorted(best.items())
         ]
+
+
+def unique_pairs(first: I64, second: I64) -> I64:
+    """Distinct (first, second) pairs as an n x 2 array (both non-negative, < 2^31)."""
+    packed = np.unique((first.astype(np.int64) << 32) | second.astype(np.int64))
+    return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1)
 
 
 def _lookup(keys: np.ndarray, values: I64, queries: np.ndarray) -> I64:

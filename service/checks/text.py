@@ -41,7 +41,6 @@ U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
 _WORD = re.compile(r"\w+")
-_SPACE = re.compile(r"\s+")
 EMPTY_SIGNATURE = np.uint32(0xFFFFFFFF)
 # Odd 64-bit multipliers (from splitmix64) that make an n-gram hash position-dependent.
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -51,7 +50,7 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 
 def normalise(text: str) -> str:
     """NFKC, case-folded, whitespace collapsed and stripped: what "the same text" means."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def exact_hash(normalised: str) -> int:
@@ -130,7 +129,7 @@ def _fmix32(values: U32) -> U32:
 
 
 def minhash_signatures(
-    shingles: U64, owner: I64, records: int, *, num_perm: int, seed: int = 1, chunk: int = 32768
+    shingles: U64, owner: I64, records: int, *, num_perm: int, seed: int = 1, chunk: int = 4096
 ) -> U32:
     """One MinHash signature per record (``records x num_perm`` uint32). A record without
     shingles keeps the empty signature (all 0xFFFFFFFF), which matches nothing."""

@@ -17,6 +17,7 @@ from typing import BinaryIO
 import numpy as np
 
 from provgraph.service.checks.features import BatchFeatures, Flag
+from provgraph.service.checks.index import unique_pairs
 from provgraph.service.checks.text import I64
 
 __all__ = ["WithinDuplicates"]
@@ -89,7 +90,7 @@ class WithinDuplicates:
         mine, theirs = np.concatenate(mine_parts), np.concatenate(theirs_parts)
         if len(mine) == 0:
             return []
-        pairs = np.unique(np.stack([mine, theirs], axis=1), axis=0)
+        pairs = unique_pairs(mine, theirs)
         signatures = np.memmap(
             self._signature_path, dtype=np.uint32, mode="r", shape=(len(rows), self.num_perm)
         )
