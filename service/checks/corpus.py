@@ -129,7 +129,7 @@ def _edit(words: list[str], rng: random.Random, vocab: _Words, config: PlantConf
     for _ in range(100):
         copy = list(words)
         for _ in range(rng.randint(1, max(1, len(words) // 40))):
-            position = rng.randrange(len(copy))
+            position = rng.randrange(len(copy) - 1)  # the last word keeps its full stop
             action = rng.random()
             if action < 0.5:
                 copy[position] = rng.choice(vocab.words)

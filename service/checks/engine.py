@@ -63,31 +63,38 @@ def _label(data: DataInput) -> str:
     return data.id or data.path
 
 
-def _batches(rows: Iterator[Row], sink: Callable[[Row], None]) -> Iterator[list[tuple[int, str]]]:
-    """Texts in batches; rows without a text go to ``sink`` (format errors)."""
-    batch: list[tuple[int, str]] = []
+def _batches(rows: Iterator[Row]) -> Iterator[list[Row]]:
+    """Rows in batches of ``BATCH`` texts (rows without a text ride along: format errors)."""
+    batch: list[Row] = []
+    texts = 0
     for row in rows:
-        if row.error is not None:
-            sink(row)
-        if row.text is not None:
-            batch.append((row.index, row.text))
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
+        batch.append(row)
+        texts += row.text is not None
+        if texts >= BATCH:
+            yield batch
+            batch, texts = [], 0
     if batch:
         yield batch
 
 
-def _work(batch: list[tuple[int, str]]) -> tuple[BatchFeatures, list[Flag], dict[str, int]]:
+def _work(batch: list[Row]) -> tuple[BatchFeatures, list[Flag], dict[str, int]]:
+    """Features of a batch and its flags, in row order (runs in a worker process)."""
     config: FeatureConfig = _STATE["config"]
     patterns: PatternSet | None = _STATE["patterns"]
-    features = compute_features(batch, config, patterns)
-    flags = features.flags
+    texts = [(row.index, row.text) for row in batch if row.text is not None]
+    features = compute_features(texts, config, patterns)
+    flags: list[Flag] = [
+        (row.index, "format_error", None, None, None, f"{row.error[0]}: {row.error[1]}")
+        for row in batch
+        if row.error is not None
+    ]
+    flags += features.flags
     matched: dict[str, int] = {}
     for index in _STATE["references"]:
         found, count = index.match(features, jaccard=_STATE["jaccard"])
         flags += found
         matched[index.name] = count
+    flags.sort(key=lambda flag: flag[0])  # stable: per record, in the order found
     if _STATE["references"]:
         features.ngrams = np.zeros(0, dtype=np.uint64)  # not needed back in the parent
         features.ngram_owner = np.zeros(0, dtype=np.int64)
@@ -95,7 +102,7 @@ def _work(batch: list[tuple[int, str]]) -> tuple[BatchFeatures, list[Flag], dict
 
 
 def _mapped(
-    batches: Iterable[list[tuple[int, str]]], workers: int
+    batches: Iterable[list[Row]], workers: int
 ) -> Iterator[tuple[BatchFeatures, list[Flag], dict[str, int]]]:
     if workers <= 1:
         yield from map(_work, batches)
@@ -173,7 +180,7 @@ def _index_reference(
         seen = max(seen, row.index + 1)
 
     rows = read_rows(path, data.format, selector)
-    for features, _, _ in _mapped(_batches(_counted(rows, count), lambda _: None), workers):
+    for features, _, _ in _mapped(_batches(_counted(rows, count)), workers):
         builder.add(features, seen)
         if progress is not None:
             progress(phase, seen, total)
@@ -218,12 +225,6 @@ def run_check(
     ngrams_matched = 0
     records = 0
 
-    def row_error(row: Row) -> None:
-        kind, detail = row.error or ("unparseable", "")
-        flag: Flag = (row.index, "format_error", None, None, None, f"{kind}: {detail}")
-        tally.add(flag, dataset)
-        _write(details, flag)
-
     def counted(row: Row) -> None:
         nonlocal records
         records = row.index + 1
@@ -233,7 +234,7 @@ def run_check(
     stream = _counted(read_rows(path, request.dataset.format, TextSelector(
         request.text_field, request.template)), counted)
     try:
-        for features, flags, matched in _mapped(_batches(stream, row_error), workers):
+        for features, flags, matched in _mapped(_batches(stream), workers):
             within.add(features)
             lengths += length_histogram(features.lengths)
             vocab += features.vocab
