@@ -161,8 +161,7 @@ def _jsonl(path: Path, selector: TextSelector) -> Iterator[Row]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                cut = not raw.endswith(b"\n") and exc.pos >= len(line.rstrip()) - 1
-                kind = "truncated" if cut else "unparseable"
+                kind = "unparseable" if raw.endswith(b"\n") else "truncated"  # file cut off
                 yield Row(index, None, (kind, f"invalid JSON: {exc.msg} at column {exc.colno}"))
                 continue
             if not isinstance(record, dict):
