@@ -23,6 +23,7 @@ from provgraph.service.store import Store, Tx
 __all__ = [
     "CheckNotFound",
     "check_fingerprint",
+    "check_ids_given",
     "get_check",
     "latest_checks",
     "latest_checks_of",
@@ -48,12 +49,9 @@ class CheckNotFound(NotFound):
         return {"check_id": self.artifact_id}
 
 
-def resolve_inputs(store: Store, request: CheckRequest) -> None:
-    """Refuse, before any data is read, ids that are not in the graph or not data.
-
-    Recording needs the dataset's id (a dataset artifact) and every reference's id (a dataset
-    or a source); without ``dataset.id`` a check only reports.
-    """
+def check_ids_given(request: CheckRequest) -> None:
+    """Recording needs the dataset's id and every reference's id; without ``dataset.id`` a
+    check only reports, and then reference ids would be silently unused: refused."""
     refs = request.references
     if request.dataset.id is None:
         named = [r.id for r in refs if r.id]
@@ -71,6 +69,15 @@ def resolve_inputs(store: Store, request: CheckRequest) -> None:
             f"reference {unnamed[0]} has no id: to record the check, give every --against "
             "a --reference-id (in the same order)"
         )
+
+
+def resolve_inputs(store: Store, request: CheckRequest) -> None:
+    """Refuse, before any data is read, ids that are not in the graph or not data: the
+    dataset must be a dataset artifact, each reference a dataset or a source."""
+    check_ids_given(request)
+    if request.dataset.id is None or not request.record:
+        return
+    refs = request.references
     ids = [request.dataset.id, *(r.id for r in refs if r.id)]
     kinds = {row["id"]: row["kind"] for row in store.query("artifact_kinds", ids=ids)}
     for artifact_id in ids:

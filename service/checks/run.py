@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO
 
 from provgraph.service.checks.engine import Progress, run_check
-from provgraph.service.checks.graph import record_check, resolve_inputs
+from provgraph.service.checks.graph import check_ids_given, record_check, resolve_inputs
 from provgraph.service.checks.models import CheckReport, CheckRequest
 from provgraph.service.checks.patterns import load_patterns
 from provgraph.service.checks.readers import TextSelector, detect_format
@@ -27,6 +27,7 @@ def validate_request(request: CheckRequest, store: Store | None) -> None:
         detect_format(path, data.format)
     TextSelector(request.text_field, request.template)
     load_patterns(request.patterns)
+    check_ids_given(request)
     if store is not None:
         resolve_inputs(store, request)
 
