@@ -28,16 +28,21 @@ RECALL_FLOOR = {
 CASES = {
     "defaults": (PlantConfig(seed=7), {}),
     "3-word shingles, J 0.7, 8-grams": (
-        PlantConfig(seed=11, shingle=3, jaccard=0.7, near_jaccard=(0.78, 0.95), ngram=8,
-                    leak_words=(8, 20)),
+        PlantConfig(
+            seed=11, shingle=3, jaccard=0.7, near_jaccard=(0.78, 0.95), ngram=8, leak_words=(8, 20)
+        ),
         {"shingle": 3, "jaccard": 0.7, "ngram": 8},
     ),
 }
 
 
-def _check(tmp: Path, config: PlantConfig, options: dict[str, object], workers: int,
-           details_name: str = "details.jsonl",
-           ) -> tuple[CheckReport, dict[str, set[int]], dict[str, set[int]]]:
+def _check(
+    tmp: Path,
+    config: PlantConfig,
+    options: dict[str, object],
+    workers: int,
+    details_name: str = "details.jsonl",
+) -> tuple[CheckReport, dict[str, set[int]], dict[str, set[int]]]:
     corpus = write_planted_corpus(tmp, config)  # deterministic: the same seed, the same files
     request = CheckRequest(
         dataset=DataInput(path=str(corpus.dataset)),
@@ -64,7 +69,11 @@ def test_every_metric_meets_the_precision_and_recall_floors(tmp_path: Path, case
     for kind, (precision, recall) in scores.items():
         assert len(truth[kind]) >= 60, kind  # enough plants to measure
         assert precision >= 0.95, (kind, precision, sorted(flagged[kind] - truth[kind])[:10])
-        assert recall >= RECALL_FLOOR[kind], (kind, recall, sorted(truth[kind] - flagged[kind])[:10])
+        assert recall >= RECALL_FLOOR[kind], (
+            kind,
+            recall,
+            sorted(truth[kind] - flagged[kind])[:10],
+        )
     # The report's counts are the flagged records.
     assert report.exact_duplicates.count == len(flagged["exact_duplicate"])
     assert report.near_duplicates.count == len(flagged["near_duplicate"])
@@ -76,9 +85,19 @@ def test_every_metric_meets_the_precision_and_recall_floors(tmp_path: Path, case
 
 
 def test_two_worker_processes_give_the_same_answer(tmp_path: Path) -> None:
-    config = PlantConfig(seed=5, records=3000, reference_records=800, exact_within=40,
-                         exact_reference=40, near_within=40, near_reference=40, ngram_leaks=40,
-                         boilerplate=30, near_misses=30, format_errors=20)
+    config = PlantConfig(
+        seed=5,
+        records=3000,
+        reference_records=800,
+        exact_within=40,
+        exact_reference=40,
+        near_within=40,
+        near_reference=40,
+        ngram_leaks=40,
+        boilerplate=30,
+        near_misses=30,
+        format_errors=20,
+    )
     one, flagged_one, _ = _check(tmp_path, config, {}, workers=1, details_name="one.jsonl")
     two, flagged_two, _ = _check(tmp_path, config, {}, workers=2, details_name="two.jsonl")
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()

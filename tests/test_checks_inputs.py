@@ -116,17 +116,24 @@ def test_row_level_errors_keep_their_line_numbers(tmp_path: Path) -> None:
     path.write_bytes(
         b'{"text": "Fine line."}\n'
         b'{"text": "broken\n'
-        b'[1, 2]\n'
+        b"[1, 2]\n"
         b'{"other": "no text field"}\n'
         b'{"text": 42}\n'
         b'{"text": "bad \xff byte"}\n'
-        b'\n'
+        b"\n"
         b'{"text": "cut off'
     )
     rows = list(read_rows(path, "auto", TextSelector(None, None)))
     kinds = {r.index: r.error[0] for r in rows if r.error}
-    assert kinds == {1: "unparseable", 2: "schema", 3: "schema", 4: "schema", 5: "encoding",
-                     6: "empty", 7: "truncated"}
+    assert kinds == {
+        1: "unparseable",
+        2: "schema",
+        3: "schema",
+        4: "schema",
+        5: "encoding",
+        6: "empty",
+        7: "truncated",
+    }
 
 
 def test_csv_rows_with_the_wrong_number_of_fields_are_schema_errors(tmp_path: Path) -> None:
@@ -134,19 +141,25 @@ def test_csv_rows_with_the_wrong_number_of_fields_are_schema_errors(tmp_path: Pa
     path.write_text("id,text\n1,hello there.\n2,too,many\n3\n", encoding="utf-8")
     rows = list(read_rows(path, "auto", TextSelector(None, None)))
     assert [(r.index, r.error[0] if r.error else None) for r in rows] == [
-        (0, None), (1, "schema"), (2, "schema")
+        (0, None),
+        (1, "schema"),
+        (2, "schema"),
     ]
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"text_field": "missing"}, r"first record has no field 'missing' \(fields: question, answer\)"),
+        (
+            {"text_field": "missing"},
+            r"first record has no field 'missing' \(fields: question, answer\)",
+        ),
         ({"text_field": None}, r"say which field holds the text"),
     ],
 )
-def test_field_selection_errors_name_the_fields(tmp_path: Path, options: dict[str, Any],
-                                                message: str) -> None:
+def test_field_selection_errors_name_the_fields(
+    tmp_path: Path, options: dict[str, Any], message: str
+) -> None:
     with pytest.raises(InvalidInput, match=message):
         check(tmp_path, "parquet", **options)
 

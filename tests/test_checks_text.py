@@ -37,7 +37,7 @@ def test_normalisation_sees_through_case_spacing_and_compatibility_forms() -> No
 
 def test_ngrams_never_span_two_records() -> None:
     batch = tokenise_batch([normalise(t) for t in TEXTS])
-    hashes, owner = ngram_hashes(batch, 3)
+    _, owner = ngram_hashes(batch, 3)
     counts = batch.counts.tolist()
     assert np.bincount(owner, minlength=len(TEXTS)).tolist() == [max(0, c - 2) for c in counts]
     # The same 3-gram in two records hashes the same; a different order does not.

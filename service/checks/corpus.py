@@ -146,20 +146,27 @@ def _edit(words: list[str], rng: random.Random, vocab: _Words, config: PlantConf
 
 def _longest_run(original: list[str], copy: list[str], n: int) -> bool:
     """Whether the copy keeps at least one of the original's n-grams."""
-    grams = {tuple(w.strip(".").lower() for w in original[i : i + n])
-             for i in range(len(original) - n + 1)}
+    grams = {
+        tuple(w.strip(".").lower() for w in original[i : i + n])
+        for i in range(len(original) - n + 1)
+    }
     low = [w.strip(".").lower() for w in copy]
     return any(tuple(low[i : i + n]) in grams for i in range(len(low) - n + 1))
 
 
-def _lines(config: PlantConfig, vocab: _Words, reference: list[list[str]],
-           truth: dict[str, set[int]]) -> Iterator[str]:
+def _lines(
+    config: PlantConfig, vocab: _Words, reference: list[list[str]], truth: dict[str, set[int]]
+) -> Iterator[str]:
     rng = random.Random(config.seed + 1)
     plants = (
-        ["exact_within"] * config.exact_within + ["exact_reference"] * config.exact_reference
-        + ["near_within"] * config.near_within + ["near_reference"] * config.near_reference
-        + ["leak"] * config.ngram_leaks + ["boilerplate"] * config.boilerplate
-        + ["near_miss"] * config.near_misses + ["format"] * config.format_errors
+        ["exact_within"] * config.exact_within
+        + ["exact_reference"] * config.exact_reference
+        + ["near_within"] * config.near_within
+        + ["near_reference"] * config.near_reference
+        + ["leak"] * config.ngram_leaks
+        + ["boilerplate"] * config.boilerplate
+        + ["near_miss"] * config.near_misses
+        + ["format"] * config.format_errors
     )
     if len(plants) > config.records // 2:
         raise ValueError("too many plants for the number of records")
@@ -224,19 +231,25 @@ def _lines(config: PlantConfig, vocab: _Words, reference: list[list[str]],
             else:
                 phrase = rng.choice(NEAR_MISSES)
             text = " ".join(words)
-            yield json.dumps({"id": row, "text": phrase + " " + text if rng.random() < 0.5
-                              else text + " " + phrase})
+            yield json.dumps(
+                {
+                    "id": row,
+                    "text": phrase + " " + text if rng.random() < 0.5 else text + " " + phrase,
+                }
+            )
         elif plant == "format":
             truth["format_error"].add(row)
             kind = formats[row % len(formats)]
             text = " ".join(vocab.record())
             if kind == "unparseable":
-                yield '{"id": %d, "text": "%s' % (row, text[:40])
+                yield f'{{"id": {row}, "text": "{text[:40]}'  # the line stops mid-string
             elif kind == "empty":
                 yield json.dumps({"id": row, "text": "   "})
             elif kind == "mojibake":
-                yield json.dumps({"id": row, "text": text.replace(" ", " caf\u00c3\u00a9 ", 1)},
-                                 ensure_ascii=False)
+                yield json.dumps(
+                    {"id": row, "text": text.replace(" ", " caf\u00c3\u00a9 ", 1)},
+                    ensure_ascii=False,
+                )
             elif kind == "truncated":
                 yield json.dumps({"id": row, "text": text[: len(text) * 2 // 3].rstrip(". ")})
             else:

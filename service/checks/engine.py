@@ -165,7 +165,10 @@ def _write(details: IO[str] | None, flag: Flag) -> None:
 
 
 def _index_reference(
-    data: DataInput, request: CheckRequest, config: FeatureConfig, workers: int,
+    data: DataInput,
+    request: CheckRequest,
+    config: FeatureConfig,
+    workers: int,
     progress: Progress | None,
 ) -> ReferenceIndex:
     path = Path(data.path)
@@ -218,8 +221,9 @@ def run_check(
     ]
     _STATE.update(patterns=patterns, references=references)
     tally = _Tally()
-    within = WithinDuplicates(dataset, bands=bands, num_perm=request.num_perm,
-                              jaccard=request.jaccard)
+    within = WithinDuplicates(
+        dataset, bands=bands, num_perm=request.num_perm, jaccard=request.jaccard
+    )
     lengths = np.zeros(LENGTH_BINS, dtype=np.int64)
     vocab = np.zeros(VOCAB_BUCKETS, dtype=np.int64)
     ngrams_matched = 0
@@ -231,8 +235,10 @@ def run_check(
 
     path = Path(request.dataset.path)
     total = row_count(path, request.dataset.format)
-    stream = _counted(read_rows(path, request.dataset.format, TextSelector(
-        request.text_field, request.template)), counted)
+    stream = _counted(
+        read_rows(path, request.dataset.format, TextSelector(request.text_field, request.template)),
+        counted,
+    )
     try:
         for features, flags, matched in _mapped(_batches(stream), workers):
             within.add(features)
@@ -249,8 +255,18 @@ def run_check(
             _write(details, flag)
     finally:
         _STATE.clear()
-    return _report(request, check_id, started, clock, records, tally, references, lengths,
-                   vocab, ngrams_matched)
+    return _report(
+        request,
+        check_id,
+        started,
+        clock,
+        records,
+        tally,
+        references,
+        lengths,
+        vocab,
+        ngrams_matched,
+    )
 
 
 def raise_duplicate(names: list[str], dataset: str) -> None:
@@ -266,8 +282,15 @@ def _rate(count: int, records: int) -> float:
 
 
 def _report(
-    request: CheckRequest, check_id: str | None, started: datetime, clock: float, records: int,
-    tally: _Tally, references: list[ReferenceIndex], lengths: np.ndarray, vocab: np.ndarray,
+    request: CheckRequest,
+    check_id: str | None,
+    started: datetime,
+    clock: float,
+    records: int,
+    tally: _Tally,
+    references: list[ReferenceIndex],
+    lengths: np.ndarray,
+    vocab: np.ndarray,
     ngrams_matched: int,
 ) -> CheckReport:
     def matches(kind: str) -> dict[str, Any]:
@@ -289,19 +312,24 @@ def _report(
         reference_records={r.name: r.records for r in references},
         exact_duplicates=Matches(**matches("exact_duplicate")),
         near_duplicates=NearDuplicates(
-            **matches("near_duplicate"), jaccard=request.jaccard, shingle=request.shingle,
+            **matches("near_duplicate"),
+            jaccard=request.jaccard,
+            shingle=request.shingle,
             num_perm=request.num_perm,
         ),
         ngram_overlap=NgramOverlap(
-            **{**matches("ngram_overlap"), "within": 0}, n=request.ngram,
+            **{**matches("ngram_overlap"), "within": 0},
+            n=request.ngram,
             ngrams_matched=ngrams_matched,
         ),
         format_errors=FormatErrors(
-            count=tally.count("format_error"), rate=_rate(tally.count("format_error"), records),
+            count=tally.count("format_error"),
+            rate=_rate(tally.count("format_error"), records),
             by_kind=dict(sorted(tally.format_kinds.items())),
         ),
         boilerplate=Boilerplate(
-            count=tally.count("boilerplate"), rate=_rate(tally.count("boilerplate"), records),
+            count=tally.count("boilerplate"),
+            rate=_rate(tally.count("boilerplate"), records),
             by_pattern=dict(tally.patterns.most_common()),
             self_identification=dict(tally.vendors.most_common()),
         ),
@@ -320,4 +348,3 @@ def _report(
     )
     report.findings = evaluate_thresholds(report, request.thresholds)
     return report
-

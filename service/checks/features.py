@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from datasketch.lsh import _optimal_param
 
 from provgraph.service.checks.formats import text_error
@@ -81,12 +82,10 @@ class BatchFeatures:
         return np.bincount(self.ngram_owner, minlength=len(self.rows)).astype(np.int64)
 
     @property
-    def usable(self) -> npt_bool:
+    def usable(self) -> npt.NDArray[np.bool_]:
         """Records with a non-empty signature (at least one token)."""
-        return self.signatures[:, 0] != EMPTY_SIGNATURE
-
-
-npt_bool = np.ndarray
+        usable: npt.NDArray[np.bool_] = self.signatures[:, 0] != EMPTY_SIGNATURE
+        return usable
 
 
 def _band_hashes(signatures: U32, bands: int, rows: int) -> U64:
@@ -132,7 +131,9 @@ def compute_features(
         if patterns is not None:
             problem = text_error(text)
             if problem is not None:
-                flags.append((index, "format_error", None, None, None, f"{problem[0]}: {problem[1]}"))
+                flags.append(
+                    (index, "format_error", None, None, None, f"{problem[0]}: {problem[1]}")
+                )
                 if problem[0] == "empty":
                     continue
         norm = normalise(text)

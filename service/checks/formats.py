@@ -11,11 +11,13 @@ __all__ = ["text_error"]
 
 # Mojibake: UTF-8 read as Latin-1/CP-1252 ("Ã©", "â€™"), the replacement character, or
 # C0 control characters other than tab and newlines.
-_DAMAGE = re.compile(r"\ufffd|Ã[\u0080-\u00bf]|â€[\u0080-\u00bf\u2018-\u203a]|Â[\u00a0-\u00bf]|"
-                     r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_DAMAGE = re.compile(
+    r"\ufffd|Ã[\u0080-\u00bf]|â€[\u0080-\u00bf\u2018-\u203a]|Â[\u00a0-\u00bf]|"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_SENTENCE_END = re.compile(r"[.!?。！？][\"'”’)\]]*(?:\s|$)")
-_TERMINAL = set(".!?。！？\"'”’)]}>`*:;…") | set("0123456789")
+_SENTENCE_END = re.compile(r"[.!?\u3002\uff01\uff1f][\"'\u201d\u2019)\]]*(?:\s|$)")
+_TERMINAL = set(".!?\u3002\uff01\uff1f\"'\u201d\u2019)]}>`*:;\u2026") | set("0123456789")
 
 
 def text_error(text: str) -> tuple[str, str] | None:

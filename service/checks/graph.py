@@ -100,9 +100,7 @@ def check_fingerprint(finding: CheckFinding, dataset: str) -> str:
 
 
 def _check_props(report: CheckReport) -> dict[str, Any]:
-    divergence = max(
-        [max(d.length, d.vocabulary) for d in report.divergence], default=0.0
-    )
+    divergence = max([max(d.length, d.vocabulary) for d in report.divergence], default=0.0)
     return {
         "dataset": report.dataset,
         "dataset_path": report.dataset_path,
@@ -158,8 +156,9 @@ def _alert_rows(report: CheckReport) -> list[dict[str, Any]]:
                     "explanation": finding.explanation,
                     "remedy": f"see `provgraph check` report {report.id} (--details lists the "
                     "flagged records)",
-                    "citation": json.dumps({"check": report.id, "rate": finding.rate,
-                                            "threshold": finding.threshold}),
+                    "citation": json.dumps(
+                        {"check": report.id, "rate": finding.rate, "threshold": finding.threshold}
+                    ),
                     "policy": None,
                     "check_reference": finding.reference,
                     "check_id": report.id,
@@ -183,9 +182,7 @@ def _payload(conflict: dict[str, Any]) -> str:
 def record_check(store: Store, report: CheckReport, *, now: datetime | None = None) -> CheckReport:
     """Write the run and its alerts in one transaction; returns the report as recorded
     (``recorded`` true, ``alerts_opened`` counted)."""
-    references = [
-        {"id": ref, "props": _reference_props(report, ref)} for ref in report.references
-    ]
+    references = [{"id": ref, "props": _reference_props(report, ref)} for ref in report.references]
     alerts = _alert_rows(report)
 
     def work(tx: Tx) -> CheckReport:

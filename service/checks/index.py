@@ -59,8 +59,16 @@ class ReferenceIndex:
             return flags, 0
         exact_ref = _lookup(self.exact, self.exact_rows, features.exact)
         for position in np.flatnonzero(exact_ref >= 0):
-            flags.append((int(rows[position]), "exact_duplicate", self.name,
-                          int(exact_ref[position]), 1.0, None))
+            flags.append(
+                (
+                    int(rows[position]),
+                    "exact_duplicate",
+                    self.name,
+                    int(exact_ref[position]),
+                    1.0,
+                    None,
+                )
+            )
         matched = 0
         if len(features.ngrams) and len(self.ngrams):
             ref_rows = _lookup(self.ngrams, self.ngram_rows, features.ngrams)
@@ -74,9 +82,16 @@ class ReferenceIndex:
                 # reversed assignment leaves each record's first matching n-gram's row
                 first_ref[owners[::-1]] = ref_rows[hit][::-1]
                 for position in np.flatnonzero(counts):
-                    flags.append((int(rows[position]), "ngram_overlap", self.name,
-                                  int(first_ref[position]),
-                                  round(float(counts[position] / totals[position]), 4), None))
+                    flags.append(
+                        (
+                            int(rows[position]),
+                            "ngram_overlap",
+                            self.name,
+                            int(first_ref[position]),
+                            round(float(counts[position] / totals[position]), 4),
+                            None,
+                        )
+                    )
         flags += self._near(features, exact_ref, jaccard)
         return flags, matched
 
@@ -98,8 +113,14 @@ class ReferenceIndex:
             if score >= jaccard and score > best.get(position, (-1.0, 0))[0]:
                 best[position] = (score, ref_position)
         return [
-            (int(features.rows[p]), "near_duplicate", self.name,
-             int(self.signature_rows[r]), round(s, 4), None)
+            (
+                int(features.rows[p]),
+                "near_duplicate",
+                self.name,
+                int(self.signature_rows[r]),
+                round(s, 4),
+                None,
+            )
             for p, (s, r) in sorted(best.items())
         ]
 
@@ -151,7 +172,8 @@ class IndexBuilder:
         rows = _cat([p.rows for p in parts], np.int64)
         exact, exact_rows = _sorted_unique_first(_cat([p.exact for p in parts], np.int64), rows)
         ngrams, ngram_rows = _sorted_unique_first(
-            _cat([k for k, _ in self._ngrams], np.uint64), _cat([r for _, r in self._ngrams], np.int64)
+            _cat([k for k, _ in self._ngrams], np.uint64),
+            _cat([r for _, r in self._ngrams], np.int64),
         )
         self._ngrams.clear()
         signatures = (

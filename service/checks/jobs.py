@@ -54,8 +54,11 @@ class CheckJobs:
             raise CheckNotFound(job_id) from None
         report = get_check(self._store(), job_id)
         return CheckJob(
-            id=job_id, status="succeeded", submitted_at=report.started_at,
-            records_done=report.records, report=report,
+            id=job_id,
+            status="succeeded",
+            submitted_at=report.started_at,
+            records_done=report.records,
+            report=report,
         )
 
     def _update(self, job_id: str, **fields: object) -> None:
@@ -72,7 +75,11 @@ class CheckJobs:
         try:
             store = self._store() if request.dataset.id is not None else None
             report = check_dataset(
-                request, store=store, check_id=job_id, progress=progress, workers=1,
+                request,
+                store=store,
+                check_id=job_id,
+                progress=progress,
+                workers=1,
                 validated=True,
             )
         except ProvgraphError as exc:
@@ -80,12 +87,15 @@ class CheckJobs:
         except Exception as exc:  # a job must end with a status, whatever went wrong
             self._update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}")
         else:
-            self._update(job_id, status="succeeded", report=report, records_done=report.records,
-                         phase=None)
+            self._update(
+                job_id, status="succeeded", report=report, records_done=report.records, phase=None
+            )
 
     def _forget_old(self) -> None:
         finished = [j for j in self._jobs.values() if j.status in ("succeeded", "failed")]
-        for job in sorted(finished, key=lambda j: j.submitted_at)[: max(0, len(self._jobs) - MAX_JOBS_KEPT)]:
+        for job in sorted(finished, key=lambda j: j.submitted_at)[
+            : max(0, len(self._jobs) - MAX_JOBS_KEPT)
+        ]:
             del self._jobs[job.id]
 
     def wait(self, job_id: str, timeout: float = 60.0) -> CheckJob:

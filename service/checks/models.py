@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "Boilerplate",
     "CheckFinding",
     "CheckJob",
     "CheckReport",
@@ -20,7 +21,6 @@ __all__ = [
     "FlagKind",
     "FlaggedRecord",
     "FormatErrors",
-    "Boilerplate",
     "InputFormat",
     "Matches",
     "Thresholds",
@@ -61,8 +61,11 @@ class Thresholds(BaseModel):
     format_errors: float = Field(default=0.01, ge=0, le=1)
     boilerplate: float = Field(default=0.01, ge=0, le=1)
     divergence: float = Field(
-        default=0.2, ge=0, le=1, description="Jensen-Shannon divergence (base 2) of either "
-        "the length or the vocabulary distribution"
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Jensen-Shannon divergence (base 2) of either "
+        "the length or the vocabulary distribution",
     )
 
 

@@ -200,7 +200,9 @@ def _csv(path: Path, selector: TextSelector) -> Iterator[Row]:
                 continue
             text, error = selector.text(dict(zip(header, cells, strict=True)))
             if text is not None and _has_surrogates(text):
-                yield Row(index, text.encode("utf-8", "replace").decode(), ("encoding", "not UTF-8"))
+                yield Row(
+                    index, text.encode("utf-8", "replace").decode(), ("encoding", "not UTF-8")
+                )
                 continue
             yield Row(index, text, error)
 
@@ -215,9 +217,16 @@ def _has_surrogates(text: str) -> bool:
 
 def _columns(schema: pa.Schema, selector: TextSelector, source: str) -> list[str]:
     names = list(schema.names)
-    selector.resolve({n: "" if pa.types.is_string(schema.field(n).type) or
-                      pa.types.is_large_string(schema.field(n).type) else 0 for n in names},
-                     source)
+    selector.resolve(
+        {
+            n: ""
+            if pa.types.is_string(schema.field(n).type)
+            or pa.types.is_large_string(schema.field(n).type)
+            else 0
+            for n in names
+        },
+        source,
+    )
     return selector.needed()
 
 
@@ -248,12 +257,14 @@ def _arrow_files(path: Path) -> list[Path]:
     return files
 
 
-def _open_arrow(file: Path) -> pa.RecordBatchReader:
+def _open_arrow(file: Path) -> Any:
+    """A reader of one Arrow file: the IPC stream format `datasets` writes, or the file
+    format."""
     source = pa.memory_map(str(file))
     try:
-        return pa.ipc.open_stream(source)  # what `datasets` writes
+        return pa.ipc.open_stream(source)
     except pa.ArrowInvalid:
-        return pa.ipc.open_file(source)  # type: ignore[return-value]
+        return pa.ipc.open_file(source)
 
 
 def _arrow_rows(file: Path) -> int:

@@ -30,8 +30,9 @@ def evaluate_thresholds(report: CheckReport, thresholds: Thresholds) -> list[Che
     records = report.records or 1
     findings: list[CheckFinding] = []
 
-    def add(rule: str, severity: str, reference: str | None, rate: float, limit: float,
-            what: str) -> None:
+    def add(
+        rule: str, severity: str, reference: str | None, rate: float, limit: float, what: str
+    ) -> None:
         if rate > limit:
             findings.append(
                 CheckFinding(
@@ -46,26 +47,64 @@ def evaluate_thresholds(report: CheckReport, thresholds: Thresholds) -> list[Che
             )
 
     for ref in report.references:
-        add("check-benchmark-contamination", "error", ref,
-            report.ngram_overlap.by_reference.get(ref, 0) / records, thresholds.ngram_overlap,
-            f"shares a {report.ngram_overlap.n}-gram with {ref}")
-        add("check-reference-exact-duplicates", "warning", ref,
+        add(
+            "check-benchmark-contamination",
+            "error",
+            ref,
+            report.ngram_overlap.by_reference.get(ref, 0) / records,
+            thresholds.ngram_overlap,
+            f"shares a {report.ngram_overlap.n}-gram with {ref}",
+        )
+        add(
+            "check-reference-exact-duplicates",
+            "warning",
+            ref,
             report.exact_duplicates.by_reference.get(ref, 0) / records,
-            thresholds.exact_duplicates_reference, f"is an exact copy of a record of {ref}")
-        add("check-reference-near-duplicates", "warning", ref,
+            thresholds.exact_duplicates_reference,
+            f"is an exact copy of a record of {ref}",
+        )
+        add(
+            "check-reference-near-duplicates",
+            "warning",
+            ref,
             report.near_duplicates.by_reference.get(ref, 0) / records,
-            thresholds.near_duplicates_reference, f"is a near copy of a record of {ref}")
+            thresholds.near_duplicates_reference,
+            f"is a near copy of a record of {ref}",
+        )
     within = report.exact_duplicates.within + report.near_duplicates.within
-    add("check-internal-duplicates", "warning", None, within / records,
-        thresholds.duplicates_within, "duplicates an earlier record of itself")
-    add("check-format-errors", "warning", None, report.format_errors.rate,
-        thresholds.format_errors, "has a format error")
+    add(
+        "check-internal-duplicates",
+        "warning",
+        None,
+        within / records,
+        thresholds.duplicates_within,
+        "duplicates an earlier record of itself",
+    )
+    add(
+        "check-format-errors",
+        "warning",
+        None,
+        report.format_errors.rate,
+        thresholds.format_errors,
+        "has a format error",
+    )
     vendors = ", ".join(report.boilerplate.self_identification) or "none"
-    add("check-model-boilerplate", "warning", None, report.boilerplate.rate,
-        thresholds.boilerplate, f"has model boilerplate (self-identified vendors: {vendors})")
+    add(
+        "check-model-boilerplate",
+        "warning",
+        None,
+        report.boilerplate.rate,
+        thresholds.boilerplate,
+        f"has model boilerplate (self-identified vendors: {vendors})",
+    )
     for divergence in report.divergence:
-        add("check-distribution-drift", "warning", divergence.reference,
-            max(divergence.length, divergence.vocabulary), thresholds.divergence,
+        add(
+            "check-distribution-drift",
+            "warning",
+            divergence.reference,
+            max(divergence.length, divergence.vocabulary),
+            thresholds.divergence,
             f"diverges from {divergence.reference} (Jensen-Shannon, length or vocabulary;"
-            " shown as a percentage)")
+            " shown as a percentage)",
+        )
     return sorted(findings, key=lambda f: (f.severity != "error", f.rule, f.reference or ""))
