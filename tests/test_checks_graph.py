@@ -251,7 +251,6 @@ def test_new_check_alerts_are_queued_for_webhooks(
         (["--dataset", "{ns}nope", "--reference-id", "{ns}bench"], "no artifact with id"),
         (["--dataset", "{ns}train"], "has no id: to record the check"),
         (["--dataset", "{ns}model", "--reference-id", "{ns}bench"], "is a model, not a dataset"),
-        (["--reference-id", "{ns}bench"], "without the dataset's id"),
     ],
 )
 def test_ids_are_checked_before_any_data_is_read(

@@ -50,16 +50,10 @@ class CheckNotFound(NotFound):
 
 
 def check_ids_given(request: CheckRequest) -> None:
-    """Recording needs the dataset's id and every reference's id; without ``dataset.id`` a
-    check only reports, and then reference ids would be silently unused: refused."""
+    """Recording needs the dataset's id and every reference's id. Without ``dataset.id`` a
+    check only reports (reference ids then just label the references)."""
     refs = request.references
     if request.dataset.id is None:
-        named = [r.id for r in refs if r.id]
-        if named:
-            raise InvalidInput(
-                f"reference id {named[0]!r} given without the dataset's id: a check is "
-                "recorded only with --dataset ID (the checked dataset's artifact id)"
-            )
         return
     if not request.record:
         return
