@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from datasketch import MinHash
@@ -9,7 +11,8 @@ from datasketch import MinHash
 from provgraph.service.checks.features import lsh_params
 from provgraph.service.checks.formats import text_error
 from provgraph.service.checks.index import jensen_shannon
-from provgraph.service.checks.patterns import load_patterns
+from provgraph.service.checks.corpus import BOILERPLATE, NEAR_MISSES
+from provgraph.service.checks.patterns import Pattern, PatternSet, load_patterns
 from provgraph.service.checks.text import (
     EMPTY_SIGNATURE,
     exact_hash,
@@ -18,6 +21,7 @@ from provgraph.service.checks.text import (
     ngram_hashes,
     normalise,
     tokenise_batch,
+    words,
 )
 
 TEXTS = [
@@ -93,11 +97,36 @@ def test_text_format_errors(text: str, kind: str | None) -> None:
     assert (found[0] if found else None) == kind
 
 
+def _match(patterns: PatternSet, text: str) -> Pattern | None:
+    norm = normalise(text)
+    return patterns.match(norm, words(norm))
+
+
 def test_patterns_find_boilerplate_and_vendors_but_not_near_misses() -> None:
     patterns = load_patterns()
-    hit = patterns.match(normalise("Sure! As an AI language model, I can't do that."))
+    hit = _match(patterns, "Sure! As an AI language model, I can't do that.")
     assert hit is not None and hit.kind == "boilerplate"
-    vendor = patterns.match(normalise("I'm ChatGPT, a large language model trained by OpenAI."))
+    vendor = _match(patterns, "I'm ChatGPT, a large language model trained by OpenAI.")
     assert vendor is not None and vendor.vendor == "OpenAI"
     for text in ("Claude Monet painted lilies.", "The model was trained on an AI benchmark."):
-        assert patterns.match(normalise(text)) is None
+        assert _match(patterns, text) is None
+
+
+def test_keyword_prefilter_never_hides_a_match() -> None:
+    shipped = load_patterns()
+    unfiltered = PatternSet([replace(p, keywords=frozenset()) for p in shipped.patterns])
+    texts = (
+        [phrase for phrase, _ in BOILERPLATE]
+        + NEAR_MISSES
+        + [
+            "My knowledge cut-off is 2023.",
+            "I'm Le Chat, made by Mistral AI.",
+            "I don't have the ability to browse.",
+            "I am Bard.",
+            "As a virtual assistant, hi.",
+        ]
+    )
+    for text in texts:
+        with_filter, without = _match(shipped, text), _match(unfiltered, text)
+        assert (with_filter and with_filter.id) == (without and without.id), text
+    assert sum(_match(shipped, t) is not None for t in texts) == len(BOILERPLATE) + 5

@@ -23,9 +23,10 @@ from provgraph.service.checks.text import (
     TokenBatch,
     exact_hash,
     minhash_signatures,
+    hash_tokens,
     ngram_hashes,
     normalise,
-    tokenise_batch,
+    words,
 )
 
 __all__ = [
@@ -126,6 +127,7 @@ def compute_features(
     (references are not judged, only indexed)."""
     flags: list[Flag] = []
     normalised: list[str] = []
+    word_lists: list[list[str]] = []
     rows: list[int] = []
     for index, text in batch:
         if patterns is not None:
@@ -137,13 +139,15 @@ def compute_features(
                 if problem[0] == "empty":
                     continue
         norm = normalise(text)
+        tokens_here = words(norm)
         if patterns is not None:
-            hit = patterns.match(norm)
+            hit = patterns.match(norm, tokens_here)
             if hit is not None:
                 flags.append((index, "boilerplate", hit.vendor, None, None, hit.id))
         rows.append(index)
         normalised.append(norm)
-    tokens = tokenise_batch(normalised)
+        word_lists.append(tokens_here)
+    tokens = hash_tokens(word_lists)
     shingles, owner = _shingles(tokens, config.shingle)
     signatures = minhash_signatures(
         shingles, owner, len(rows), num_perm=config.num_perm, seed=config.seed

@@ -1,8 +1,8 @@
 """Boilerplate and vendor self-identification patterns: the shipped list plus a user's file.
 
 Patterns are regular expressions over the normalised text. A pattern may list keywords
-(substrings, one of which every match contains): its regex then runs only on texts that
-contain one, which keeps a record's cost to a few substring scans. A record counts once, for
+(words, as the checker tokenises: one of them is in every match): its regex then runs only
+on texts that have one of those words, so most records cost one set-disjointness test. A record counts once, for
 the first pattern (in file order) that matches.
 """
 
@@ -29,7 +29,7 @@ class Pattern:
     kind: str
     regex: str
     vendor: str | None = None
-    keywords: tuple[str, ...] = ()
+    keywords: frozenset[str] = frozenset()
 
 
 def _parse(text: str, source: str) -> list[Pattern]:
@@ -55,15 +55,17 @@ def _parse(text: str, source: str) -> list[Pattern]:
         except re.error as exc:
             raise InvalidInput(f"{where} ({entry['id']}): bad regex: {exc}") from exc
         keywords = entry.get("keywords") or []
-        if not isinstance(keywords, list) or not all(isinstance(k, str) and k for k in keywords):
-            raise InvalidInput(f"{where}: keywords must be a list of non-empty strings")
+        if not isinstance(keywords, list) or not all(
+            isinstance(k, str) and re.fullmatch(r"\w+", k) for k in keywords
+        ):
+            raise InvalidInput(f"{where}: keywords must be a list of words (letters, digits, _)")
         patterns.append(
             Pattern(
                 str(entry["id"]),
                 kind,
                 str(entry["regex"]),
                 entry.get("vendor"),
-                tuple(k.casefold() for k in keywords),
+                frozenset(k.casefold() for k in keywords),
             )
         )
     return patterns
@@ -75,10 +77,16 @@ class PatternSet:
     def __init__(self, patterns: list[Pattern]) -> None:
         self.patterns = patterns
         self._compiled = [(p, re.compile(p.regex), p.keywords) for p in patterns]
+        self._always = any(not p.keywords for p in patterns)
+        self._keywords = frozenset().union(*(p.keywords for p in patterns))
 
-    def match(self, normalised: str) -> Pattern | None:
+    def match(self, normalised: str, words: list[str]) -> Pattern | None:
+        """The first pattern matching ``normalised`` (whose tokens are ``words``)."""
+        if not self._always and self._keywords.isdisjoint(words):
+            return None
+        present = self._keywords.intersection(words)
         for pattern, regex, keywords in self._compiled:
-            if keywords and not any(k in normalised for k in keywords):
+            if keywords and keywords.isdisjoint(present):
                 continue
             if regex.search(normalised):
                 return pattern

@@ -29,11 +29,13 @@ __all__ = [
     "EMPTY_SIGNATURE",
     "TokenBatch",
     "exact_hash",
+    "hash_tokens",
     "minhash_permutations",
     "minhash_signatures",
     "ngram_hashes",
     "normalise",
     "tokenise_batch",
+    "words",
 ]
 
 U32 = npt.NDArray[np.uint32]
@@ -75,16 +77,34 @@ class TokenBatch:
         return len(self.starts) - 1
 
 
-def tokenise_batch(normalised: list[str]) -> TokenBatch:
-    """Token hashes of each normalised text, concatenated."""
+# For ASCII text, \w+ is: split on whitespace after turning every other non-word character
+# into a space (str.translate and str.split run in C, about twice as fast as findall).
+_ASCII_SEPARATORS = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_" or c.isspace())}
+)
+
+
+def words(normalised: str) -> list[str]:
+    """The tokens of a normalised text: its ``\w+`` runs."""
+    if normalised.isascii():
+        return normalised.translate(_ASCII_SEPARATORS).split()
+    return _WORD.findall(normalised)
+
+
+def hash_tokens(word_lists: list[list[str]]) -> TokenBatch:
+    """Token hashes (CRC-32) of each record's words, concatenated."""
     tokens: list[bytes] = []
-    starts = np.zeros(len(normalised) + 1, dtype=np.int64)
-    for i, text in enumerate(normalised):
-        words = _WORD.findall(text)
-        tokens.extend(map(str.encode, words))
-        starts[i + 1] = starts[i] + len(words)
+    starts = np.zeros(len(word_lists) + 1, dtype=np.int64)
+    for i, record in enumerate(word_lists):
+        tokens.extend(map(str.encode, record))
+        starts[i + 1] = starts[i] + len(record)
     hashes = np.fromiter(map(zlib.crc32, tokens), dtype=np.uint64, count=len(tokens))
     return TokenBatch(hashes, starts)
+
+
+def tokenise_batch(normalised: list[str]) -> TokenBatch:
+    """Token hashes of each normalised text, concatenated."""
+    return hash_tokens([words(text) for text in normalised])
 
 
 def _splitmix(values: U64) -> U64:
