@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
+from provgraph.service.checks.corpus import BOILERPLATE, NEAR_MISSES
 from provgraph.service.checks.features import lsh_params
 from provgraph.service.checks.formats import text_error
 from provgraph.service.checks.index import jensen_shannon
-from provgraph.service.checks.corpus import BOILERPLATE, NEAR_MISSES
 from provgraph.service.checks.patterns import Pattern, PatternSet, load_patterns
 from provgraph.service.checks.text import (
     EMPTY_SIGNATURE,

@@ -2,8 +2,8 @@
 
 Patterns are regular expressions over the normalised text. A pattern may list keywords
 (words, as the checker tokenises: one of them is in every match): its regex then runs only
-on texts that have one of those words, so most records cost one set-disjointness test. A record counts once, for
-the first pattern (in file order) that matches.
+on texts that have one of those words, so most records cost one set-disjointness test. A
+record counts once, for the first pattern (in file order) that matches.
 """
 
 from __future__ import annotations

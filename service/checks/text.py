@@ -85,7 +85,7 @@ _ASCII_SEPARATORS = str.maketrans(
 
 
 def words(normalised: str) -> list[str]:
-    """The tokens of a normalised text: its ``\w+`` runs."""
+    r"""The tokens of a normalised text: its ``\w+`` runs."""
     if normalised.isascii():
         return normalised.translate(_ASCII_SEPARATORS).split()
     return _WORD.findall(normalised)
