@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
 import time
 import uuid
 from collections import Counter
@@ -107,9 +108,20 @@ def _mapped(
     if workers <= 1:
         yield from map(_work, batches)
         return
+    # Pool.imap reads its input as fast as it can: without a bound on the batches in flight
+    # a fast reader would pull the whole file into memory while the workers lag behind.
+    in_flight = threading.BoundedSemaphore(workers * 3)
+
+    def bounded() -> Iterator[list[Row]]:
+        for batch in batches:
+            in_flight.acquire()
+            yield batch
+
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
-        yield from pool.imap(_work, batches, chunksize=1)
+        for result in pool.imap(_work, bounded(), chunksize=1):
+            in_flight.release()
+            yield result
 
 
 class _Tally:

@@ -39,7 +39,7 @@ __all__ = [
     "lsh_params",
 ]
 
-VOCAB_BUCKETS = 1 << 16
+VOCAB_BUCKETS = 1 << 14  # hashed unigram buckets for the vocabulary divergence
 LENGTH_BINS = 32
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
@@ -127,7 +127,7 @@ def compute_features(
     (references are not judged, only indexed)."""
     flags: list[Flag] = []
     normalised: list[str] = []
-    word_lists: list[list[str]] = []
+    word_lists: list[list[bytes]] = []
     rows: list[int] = []
     for index, text in batch:
         if patterns is not None:

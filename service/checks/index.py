@@ -1,12 +1,13 @@
 """A reference corpus, indexed for the checks: sorted numpy arrays searched in batches.
 
 - exact hashes, sorted, with the row of each (the first row for repeated texts);
-- n-gram hashes, unique and sorted, with the first row that has each;
+- n-gram hashes, unique and sorted, with the first row that has each, behind a bitmap of
+  their top bits (about 16 bits per n-gram) that rules out most misses with one gather;
 - per LSH band, the sorted band hashes with their rows, and every row's MinHash signature
   to verify candidates;
 - the length and hashed-vocabulary histograms, for divergence.
 
-Memory is about 12 bytes per distinct reference n-gram plus (8 x bands + 4 x num_perm) bytes
+Memory is about 14 bytes per distinct reference n-gram plus (8 x bands + 4 x num_perm) bytes
 per reference record: ~150 MB for 100k records of 120 words.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from provgraph.service.checks.features import (
     LENGTH_BINS,
@@ -43,7 +45,8 @@ class ReferenceIndex:
     exact: I64
     exact_rows: I64
     ngrams: U64
-    ngram_rows: I64
+    ngram_rows: npt.NDArray[np.int32]
+    ngram_filter: NgramFilter
     band_keys: list[U64]
     band_rows: list[I64]
     signatures: U32  # indexed by position; positions map to rows through signature_rows
@@ -71,7 +74,9 @@ class ReferenceIndex:
             )
         matched = 0
         if len(features.ngrams) and len(self.ngrams):
-            ref_rows = _lookup(self.ngrams, self.ngram_rows, features.ngrams)
+            ref_rows = np.full(len(features.ngrams), -1, dtype=np.int64)
+            maybe = np.flatnonzero(self.ngram_filter.may_contain(features.ngrams))
+            ref_rows[maybe] = _lookup(self.ngrams, self.ngram_rows, features.ngrams[maybe])
             hit = ref_rows >= 0
             matched = int(hit.sum())
             if matched:
@@ -131,7 +136,29 @@ def unique_pairs(first: I64, second: I64) -> I64:
     return np.stack([packed >> 32, packed & 0xFFFFFFFF], axis=1)
 
 
-def _lookup(keys: np.ndarray, values: I64, queries: np.ndarray) -> I64:
+@dataclass
+class NgramFilter:
+    """A bitmap over the top ``bits`` bits of the n-gram hashes: a clear bit means "not in
+    the reference" (a set bit may be a collision, so the sorted array decides)."""
+
+    bits: int
+    bitmap: npt.NDArray[np.uint8]
+
+    @classmethod
+    def of(cls, keys: U64) -> NgramFilter:
+        bits = int(min(30, max(16, np.ceil(np.log2(max(1, len(keys)) * 16)))))
+        bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
+        slots = (keys >> np.uint64(64 - bits)).astype(np.int64)
+        np.bitwise_or.at(bitmap, slots >> 3, np.left_shift(1, slots & 7).astype(np.uint8))
+        return cls(bits, bitmap)
+
+    def may_contain(self, queries: U64) -> npt.NDArray[np.bool_]:
+        slots = (queries >> np.uint64(64 - self.bits)).astype(np.int64)
+        found: npt.NDArray[np.bool_] = (self.bitmap[slots >> 3] >> (slots & 7)) & 1 == 1
+        return found
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> I64:
     """values[i] where keys[i] == query, else -1 (keys sorted and unique)."""
     position = _lookup_position(keys, queries)
     out = np.full(len(queries), -1, dtype=np.int64)
@@ -141,11 +168,18 @@ def _lookup(keys: np.ndarray, values: I64, queries: np.ndarray) -> I64:
 
 
 def _lookup_position(keys: np.ndarray, queries: np.ndarray) -> I64:
-    if len(keys) == 0:
-        return np.full(len(queries), -1, dtype=np.int64)
-    position = np.searchsorted(keys, queries)
-    clipped = np.minimum(position, len(keys) - 1)
-    return np.where(keys[clipped] == queries, clipped, -1).astype(np.int64)
+    """Position of each query in the sorted ``keys``, or -1. The queries are sorted first:
+    ascending keys let each binary search start where the last ended, which is several
+    times faster than random probes into an array of millions."""
+    out = np.full(len(queries), -1, dtype=np.int64)
+    if len(keys) == 0 or len(queries) == 0:
+        return out
+    order = np.argsort(queries, kind="stable")
+    ordered = queries[order]
+    position = np.minimum(np.searchsorted(keys, ordered), len(keys) - 1)
+    found = keys[position] == ordered
+    out[order[found]] = position[found]
+    return out
 
 
 class IndexBuilder:
@@ -156,15 +190,18 @@ class IndexBuilder:
         self.bands = bands
         self.records = 0
         self._parts: list[BatchFeatures] = []
-        self._ngrams: list[tuple[U64, I64]] = []
+        self._ngrams: list[tuple[U64, npt.NDArray[np.int32]]] = []
+        self._vocab = np.zeros(VOCAB_BUCKETS, dtype=np.int64)
 
     def add(self, features: BatchFeatures, rows_seen: int) -> None:
         self.records = max(self.records, rows_seen)
         # Deduplicate n-grams per batch now: a reference's n-grams dominate its memory.
         keys, rows = _sorted_unique_first(features.ngrams, features.rows[features.ngram_owner])
-        self._ngrams.append((keys, rows))
+        self._ngrams.append((keys, rows.astype(np.int32)))
         features.ngrams = np.zeros(0, dtype=np.uint64)
         features.ngram_owner = np.zeros(0, dtype=np.int64)
+        self._vocab += features.vocab
+        features.vocab = np.zeros(0, dtype=np.int64)
         self._parts.append(features)
 
     def build(self) -> ReferenceIndex:
@@ -176,6 +213,7 @@ class IndexBuilder:
             _cat([r for _, r in self._ngrams], np.int64),
         )
         self._ngrams.clear()
+        ngram_rows = ngram_rows.astype(np.int32)  # rows < 2^31: half the memory
         signatures = (
             np.concatenate([p.signatures for p in parts])
             if parts
@@ -194,9 +232,7 @@ class IndexBuilder:
             band_keys.append(keys)
             band_rows.append(first)
         lengths = _cat([p.lengths for p in parts], np.int64)
-        vocab = np.zeros(VOCAB_BUCKETS, dtype=np.int64)
-        for part in parts:
-            vocab += part.vocab
+        vocab = self._vocab
         self._parts = []
         return ReferenceIndex(
             name=self.name,
@@ -205,6 +241,7 @@ class IndexBuilder:
             exact_rows=exact_rows,
             ngrams=ngrams,
             ngram_rows=ngram_rows,
+            ngram_filter=NgramFilter.of(ngrams),
             band_keys=band_keys,
             band_rows=band_rows,
             signatures=signatures,
@@ -212,6 +249,22 @@ class IndexBuilder:
             lengths=length_histogram(lengths) if len(lengths) else np.zeros(LENGTH_BINS, np.int64),
             vocab=vocab,
         )
+
+
+def _merge_first(
+    parts: list[tuple[U64, npt.NDArray[np.int32]]],
+) -> tuple[U64, npt.NDArray[np.int32]]:
+    """Sorted distinct keys of batches given in row order, each with its first row: a
+    stable sort keeps equal keys in batch order, so the first of a run is the earliest."""
+    if not parts:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)
+    keys = np.concatenate([k for k, _ in parts])
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    rows = np.concatenate([r for _, r in parts])[order]
+    del order
+    first = np.r_[True, keys[1:] != keys[:-1]]
+    return keys[first], rows[first]
 
 
 def _cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:

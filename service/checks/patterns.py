@@ -29,7 +29,7 @@ class Pattern:
     kind: str
     regex: str
     vendor: str | None = None
-    keywords: frozenset[str] = frozenset()
+    keywords: frozenset[bytes] = frozenset()  # UTF-8, as the tokens are
 
 
 def _parse(text: str, source: str) -> list[Pattern]:
@@ -65,7 +65,7 @@ def _parse(text: str, source: str) -> list[Pattern]:
                 kind,
                 str(entry["regex"]),
                 entry.get("vendor"),
-                frozenset(k.casefold() for k in keywords),
+                frozenset(k.casefold().encode("utf-8") for k in keywords),
             )
         )
     return patterns
@@ -80,7 +80,7 @@ class PatternSet:
         self._always = any(not p.keywords for p in patterns)
         self._keywords = frozenset().union(*(p.keywords for p in patterns))
 
-    def match(self, normalised: str, words: list[str]) -> Pattern | None:
+    def match(self, normalised: str, words: list[bytes]) -> Pattern | None:
         """The first pattern matching ``normalised`` (whose tokens are ``words``)."""
         if not self._always and self._keywords.isdisjoint(words):
             return None
