@@ -32,7 +32,12 @@ from provgraph.service.checks.features import (
     length_histogram,
     lsh_params,
 )
-from provgraph.service.checks.index import IndexBuilder, ReferenceIndex, jensen_shannon
+from provgraph.service.checks.index import (
+    IndexBuilder,
+    ReferenceIndex,
+    jensen_shannon,
+    reference_ngrams,
+)
 from provgraph.service.checks.models import (
     Boilerplate,
     CheckReport,
@@ -96,9 +101,11 @@ def _work(batch: list[Row]) -> tuple[BatchFeatures, list[Flag], dict[str, int]]:
         flags += found
         matched[index.name] = count
     flags.sort(key=lambda flag: flag[0])  # stable: per record, in the order found
-    if _STATE["references"]:
+    if _STATE["indexing"]:  # a reference: deduplicate its n-grams here, in parallel
+        features.ngrams, features.ngram_rows = reference_ngrams(features)
+    else:
         features.ngrams = np.zeros(0, dtype=np.uint64)  # not needed back in the parent
-        features.ngram_owner = np.zeros(0, dtype=np.int64)
+    features.ngram_owner = np.zeros(0, dtype=np.int64)
     return features, flags, matched
 
 
@@ -227,11 +234,13 @@ def run_check(
     names = [_label(r) for r in request.references]
     if len(set(names)) != len(names) or dataset in names:
         raise_duplicate(names, dataset)
-    _STATE.update(config=config, patterns=None, references=[], jaccard=request.jaccard)
+    _STATE.update(
+        config=config, patterns=None, references=[], jaccard=request.jaccard, indexing=True
+    )
     references = [
         _index_reference(r, request, config, workers, progress) for r in request.references
     ]
-    _STATE.update(patterns=patterns, references=references)
+    _STATE.update(patterns=patterns, references=references, indexing=False)
     tally = _Tally()
     within = WithinDuplicates(
         dataset, bands=bands, num_perm=request.num_perm, jaccard=request.jaccard

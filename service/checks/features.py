@@ -77,6 +77,8 @@ class BatchFeatures:
     ngram_owner: I64  # position (into rows) of each n-gram's record
     vocab: I64
     flags: list[Flag] = field(default_factory=list)
+    # For references: ngrams deduplicated in the worker, with the first row of each.
+    ngram_rows: npt.NDArray[np.int32] | None = None
 
     @property
     def ngram_totals(self) -> I64:

@@ -30,9 +30,10 @@ from provgraph.service.checks.text import I64, U32, U64
 __all__ = ["IndexBuilder", "ReferenceIndex", "jensen_shannon"]
 
 
-def _sorted_unique_first(keys: np.ndarray, rows: I64) -> tuple[np.ndarray, I64]:
-    """Keys sorted and deduplicated, each with its smallest row."""
-    order = np.lexsort((rows, keys))
+def first_of_each(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys sorted and deduplicated, each with its first row; ``rows`` must ascend (a stable
+    sort keeps equal keys in input order, so the first of each run is the earliest)."""
+    order = np.argsort(keys, kind="stable")
     keys, rows = keys[order], rows[order]
     first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
     return keys[first], rows[first]
@@ -194,10 +195,10 @@ class IndexBuilder:
         self._vocab = np.zeros(VOCAB_BUCKETS, dtype=np.int64)
 
     def add(self, features: BatchFeatures, rows_seen: int) -> None:
+        """One reference batch; its n-grams arrive deduplicated (``reference_ngrams``)."""
         self.records = max(self.records, rows_seen)
-        # Deduplicate n-grams per batch now: a reference's n-grams dominate its memory.
-        keys, rows = _sorted_unique_first(features.ngrams, features.rows[features.ngram_owner])
-        self._ngrams.append((keys, rows.astype(np.int32)))
+        keys, rows = reference_ngrams(features)
+        self._ngrams.append((keys, rows))
         features.ngrams = np.zeros(0, dtype=np.uint64)
         features.ngram_owner = np.zeros(0, dtype=np.int64)
         self._vocab += features.vocab
@@ -207,13 +208,9 @@ class IndexBuilder:
     def build(self) -> ReferenceIndex:
         parts = self._parts
         rows = _cat([p.rows for p in parts], np.int64)
-        exact, exact_rows = _sorted_unique_first(_cat([p.exact for p in parts], np.int64), rows)
-        ngrams, ngram_rows = _sorted_unique_first(
-            _cat([k for k, _ in self._ngrams], np.uint64),
-            _cat([r for _, r in self._ngrams], np.int64),
-        )
-        self._ngrams.clear()
-        ngram_rows = ngram_rows.astype(np.int32)  # rows < 2^31: half the memory
+        exact, exact_rows = first_of_each(_cat([p.exact for p in parts], np.int64), rows)
+        ngrams, ngram_rows = _merge_first(self._ngrams)
+        self._ngrams = []
         signatures = (
             np.concatenate([p.signatures for p in parts])
             if parts
@@ -228,9 +225,10 @@ class IndexBuilder:
         band_keys, band_rows = [], []
         positions = np.flatnonzero(usable).astype(np.int64)
         for band in range(self.bands):
-            keys, first = _sorted_unique_first(bands_all[usable, band], positions)
+            keys, first = first_of_each(bands_all[usable, band], positions)
             band_keys.append(keys)
             band_rows.append(first)
+        del bands_all
         lengths = _cat([p.lengths for p in parts], np.int64)
         vocab = self._vocab
         self._parts = []
@@ -251,20 +249,25 @@ class IndexBuilder:
         )
 
 
+def reference_ngrams(features: BatchFeatures) -> tuple[U64, npt.NDArray[np.int32]]:
+    """A reference batch's distinct n-grams with the first row of each (done in the worker:
+    the n-grams dominate a reference's size)."""
+    if features.ngram_rows is not None:
+        return features.ngrams, features.ngram_rows
+    keys, rows = first_of_each(features.ngrams, features.rows[features.ngram_owner])
+    return keys, rows.astype(np.int32)
+
+
 def _merge_first(
     parts: list[tuple[U64, npt.NDArray[np.int32]]],
 ) -> tuple[U64, npt.NDArray[np.int32]]:
-    """Sorted distinct keys of batches given in row order, each with its first row: a
-    stable sort keeps equal keys in batch order, so the first of a run is the earliest."""
+    """The batches' n-grams merged (batches in row order), each with its first row."""
     if not parts:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)
     keys = np.concatenate([k for k, _ in parts])
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    rows = np.concatenate([r for _, r in parts])[order]
-    del order
-    first = np.r_[True, keys[1:] != keys[:-1]]
-    return keys[first], rows[first]
+    rows = np.concatenate([r for _, r in parts])
+    parts.clear()  # the caller's list: free the pieces before sorting
+    return first_of_each(keys, rows)
 
 
 def _cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
