@@ -50,7 +50,15 @@ from provgraph.service.checks.models import (
     NgramOverlap,
 )
 from provgraph.service.checks.patterns import PatternSet, load_patterns
-from provgraph.service.checks.readers import Row, TextSelector, read_rows, row_count
+from provgraph.service.checks.readers import (
+    RawLines,
+    Row,
+    TextSelector,
+    detect_format,
+    jsonl_raw_batches,
+    read_rows,
+    row_count,
+)
 from provgraph.service.checks.thresholds import evaluate_thresholds
 from provgraph.service.checks.within import WithinDuplicates
 
@@ -69,6 +77,26 @@ def _label(data: DataInput) -> str:
     return data.id or data.path
 
 
+Batch = list[Row] | RawLines
+
+
+def _input_batches(
+    data: DataInput, request: CheckRequest, seen: Callable[[int], None]
+) -> Iterator[Batch]:
+    """The batches of one input; JSONL goes as raw lines (the workers parse it), the other
+    formats as parsed rows. ``seen`` gets the number of rows read so far."""
+    path = Path(data.path)
+    selector = TextSelector(request.text_field, request.template)
+    if detect_format(path, data.format) == "jsonl":
+        for raw in jsonl_raw_batches(path, selector, BATCH):
+            seen(raw.start + len(raw.lines))
+            yield raw
+        return
+    for batch in _batches(read_rows(path, data.format, selector)):
+        seen(batch[-1].index + 1)
+        yield batch
+
+
 def _batches(rows: Iterator[Row]) -> Iterator[list[Row]]:
     """Rows in batches of ``BATCH`` texts (rows without a text ride along: format errors)."""
     batch: list[Row] = []
@@ -83,8 +111,10 @@ def _batches(rows: Iterator[Row]) -> Iterator[list[Row]]:
         yield batch
 
 
-def _work(batch: list[Row]) -> tuple[BatchFeatures, list[Flag], dict[str, int]]:
+def _work(batch: Batch) -> tuple[BatchFeatures, list[Flag], dict[str, int]]:
     """Features of a batch and its flags, in row order (runs in a worker process)."""
+    if isinstance(batch, RawLines):
+        batch = batch.rows()
     config: FeatureConfig = _STATE["config"]
     patterns: PatternSet | None = _STATE["patterns"]
     texts = [(row.index, row.text) for row in batch if row.text is not None]
@@ -110,7 +140,7 @@ def _work(batch: list[Row]) -> tuple[BatchFeatures, list[Flag], dict[str, int]]:
 
 
 def _mapped(
-    batches: Iterable[list[Row]], workers: int
+    batches: Iterable[Batch], workers: int
 ) -> Iterator[tuple[BatchFeatures, list[Flag], dict[str, int]]]:
     if workers <= 1:
         yield from map(_work, batches)
@@ -119,7 +149,7 @@ def _mapped(
     # a fast reader would pull the whole file into memory while the workers lag behind.
     in_flight = threading.BoundedSemaphore(workers * 3)
 
-    def bounded() -> Iterator[list[Row]]:
+    def bounded() -> Iterator[Batch]:
         for batch in batches:
             in_flight.acquire()
             yield batch
@@ -191,28 +221,20 @@ def _index_reference(
     progress: Progress | None,
 ) -> ReferenceIndex:
     path = Path(data.path)
-    selector = TextSelector(request.text_field, request.template)
     builder = IndexBuilder(_label(data), config.bands)
     phase = f"index {path.name}"
     total = row_count(path, data.format)
     seen = 0
 
-    def count(row: Row) -> None:
+    def count(rows: int) -> None:
         nonlocal seen
-        seen = max(seen, row.index + 1)
+        seen = rows
 
-    rows = read_rows(path, data.format, selector)
-    for features, _, _ in _mapped(_batches(_counted(rows, count)), workers):
+    for features, _, _ in _mapped(_input_batches(data, request, count), workers):
         builder.add(features, seen)
         if progress is not None:
             progress(phase, seen, total)
     return builder.build()
-
-
-def _counted(rows: Iterator[Row], count: Callable[[Row], None]) -> Iterator[Row]:
-    for row in rows:
-        count(row)
-        yield row
 
 
 def run_check(
@@ -250,18 +272,14 @@ def run_check(
     ngrams_matched = 0
     records = 0
 
-    def counted(row: Row) -> None:
+    def counted(rows: int) -> None:
         nonlocal records
-        records = row.index + 1
+        records = rows
 
-    path = Path(request.dataset.path)
-    total = row_count(path, request.dataset.format)
-    stream = _counted(
-        read_rows(path, request.dataset.format, TextSelector(request.text_field, request.template)),
-        counted,
-    )
+    total = row_count(Path(request.dataset.path), request.dataset.format)
+    stream = _input_batches(request.dataset, request, counted)
     try:
-        for features, flags, matched in _mapped(_batches(stream), workers):
+        for features, flags, matched in _mapped(stream, workers):
             within.add(features)
             lengths += length_histogram(features.lengths)
             vocab += features.vocab

@@ -24,7 +24,15 @@ import pyarrow.parquet as pq
 from provgraph.service.checks.models import InputFormat
 from provgraph.service.errors import InvalidInput
 
-__all__ = ["Row", "TextSelector", "detect_format", "read_rows", "row_count"]
+__all__ = [
+    "RawLines",
+    "Row",
+    "TextSelector",
+    "detect_format",
+    "jsonl_raw_batches",
+    "read_rows",
+    "row_count",
+]
 
 BATCH_ROWS = 4096
 _SUFFIXES: dict[str, InputFormat] = {
@@ -146,32 +154,69 @@ def row_count(path: Path, fmt: InputFormat) -> int | None:
     return None
 
 
-def _jsonl(path: Path, selector: TextSelector) -> Iterator[Row]:
+def _jsonl_record(index: int, raw: bytes) -> Row | dict[str, Any]:
+    """One JSONL line: its object, or a Row carrying the line's format error."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Row(index, None, ("encoding", f"not UTF-8 at byte {exc.start}"))
+    if not line.strip():
+        return Row(index, None, ("empty", "blank line"))
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        kind = "unparseable" if raw.endswith(b"\n") else "truncated"  # the file was cut off
+        return Row(index, None, (kind, f"invalid JSON: {exc.msg} at column {exc.colno}"))
+    if not isinstance(record, dict):
+        return Row(index, None, ("schema", f"a JSON {type(record).__name__}, not an object"))
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class RawLines:
+    """JSONL lines not parsed yet (workers parse them): ``lines[i]`` is line ``start + i``."""
+
+    start: int
+    lines: list[bytes]
+    selector: TextSelector
+
+    def rows(self) -> list[Row]:
+        rows = []
+        for offset, raw in enumerate(self.lines):
+            record = _jsonl_record(self.start + offset, raw)
+            if isinstance(record, Row):
+                rows.append(record)
+            else:
+                text, error = self.selector.text(record)
+                rows.append(Row(self.start + offset, text, error))
+        return rows
+
+
+def jsonl_raw_batches(path: Path, selector: TextSelector, size: int) -> Iterator[RawLines]:
+    """A JSONL file in batches of raw lines; the text selector is resolved on the first
+    object here, so a missing field fails before any worker starts."""
+    _check_exists(path)
+    batch: list[bytes] = []
+    start = 0
     resolved = False
     with path.open("rb") as handle:
         for index, raw in enumerate(handle):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Row(index, None, ("encoding", f"not UTF-8 at byte {exc.start}"))
-                continue
-            if not line.strip():
-                yield Row(index, None, ("empty", "blank line"))
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                kind = "unparseable" if raw.endswith(b"\n") else "truncated"  # file cut off
-                yield Row(index, None, (kind, f"invalid JSON: {exc.msg} at column {exc.colno}"))
-                continue
-            if not isinstance(record, dict):
-                yield Row(index, None, ("schema", f"a JSON {type(record).__name__}, not an object"))
-                continue
-            if not resolved:
-                selector.resolve(record, str(path))
-                resolved = True
-            text, error = selector.text(record)
-            yield Row(index, text, error)
+            if not resolved:  # until the first line that is an object
+                record = _jsonl_record(index, raw)
+                if isinstance(record, dict):
+                    selector.resolve(record, str(path))
+                    resolved = True
+            batch.append(raw)
+            if len(batch) >= size:
+                yield RawLines(start, batch, selector)
+                start, batch = index + 1, []
+    if batch:
+        yield RawLines(start, batch, selector)
+
+
+def _jsonl(path: Path, selector: TextSelector) -> Iterator[Row]:
+    for batch in jsonl_raw_batches(path, selector, BATCH_ROWS):
+        yield from batch.rows()
 
 
 def _csv(path: Path, selector: TextSelector) -> Iterator[Row]:
