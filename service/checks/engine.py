@@ -69,8 +69,10 @@ Progress = Callable[[str, int, int | None], None]
 _KINDS = ("exact_duplicate", "near_duplicate", "ngram_overlap", "format_error", "boilerplate")
 _BIT = {kind: 1 << i for i, kind in enumerate(_KINDS)}
 
-# Worker state: set before the pool forks (or in-process), read by _work.
+# Worker state: set before the pool forks (or in-process), read by _work. One run at a time
+# per process (the lock), since the state is global.
 _STATE: dict[str, Any] = {}
+_RUN_LOCK = threading.Lock()
 
 
 def _label(data: DataInput) -> str:
@@ -246,6 +248,20 @@ def run_check(
     workers: int | None = None,
 ) -> CheckReport:
     """Compute every metric of ``request`` (nothing is written to the graph here)."""
+    with _RUN_LOCK:
+        try:
+            return _run(request, check_id, progress, details, workers)
+        finally:
+            _STATE.clear()
+
+
+def _run(
+    request: CheckRequest,
+    check_id: str | None,
+    progress: Progress | None,
+    details: IO[str] | None,
+    workers: int | None,
+) -> CheckReport:
     started = datetime.now(UTC)
     clock = time.perf_counter()
     workers = workers or min(2, os.cpu_count() or 1)
@@ -289,11 +305,13 @@ def run_check(
                 _write(details, flag)
             if progress is not None:
                 progress("check", records, total)
+        if progress is not None:
+            progress("duplicates within", 0, None)
         for flag in within.finish():
             tally.add(flag, dataset)
             _write(details, flag)
     finally:
-        _STATE.clear()
+        within.close()
     return _report(
         request,
         check_id,

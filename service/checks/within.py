@@ -57,6 +57,12 @@ class WithinDuplicates:
             np.ascontiguousarray(features.bands[:, band]).tofile(handle)
         np.ascontiguousarray(features.signatures).tofile(self._signatures)
 
+    def close(self) -> None:
+        """Remove the temporary files (idempotent; also after an error)."""
+        for handle in (*self._band_files, self._signatures):
+            handle.close()
+        self._tmp.cleanup()
+
     def finish(self) -> list[Flag]:
         """Flags of the records that duplicate an earlier record of the dataset."""
         try:
