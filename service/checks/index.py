@@ -149,8 +149,10 @@ class NgramFilter:
     def of(cls, keys: U64) -> NgramFilter:
         bits = int(min(30, max(16, np.ceil(np.log2(max(1, len(keys)) * 16)))))
         bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
-        slots = (keys >> np.uint64(64 - bits)).astype(np.int64)
-        np.bitwise_or.at(bitmap, slots >> 3, np.left_shift(1, slots & 7).astype(np.uint8))
+        for begin in range(0, len(keys), 1 << 20):  # in slices: the temporaries stay small
+            slots = (keys[begin : begin + (1 << 20)] >> np.uint64(64 - bits)).astype(np.int64)
+            masks = np.left_shift(1, slots & 7).astype(np.uint8)
+            np.bitwise_or.at(bitmap, slots >> 3, masks)
         return cls(bits, bitmap)
 
     def may_contain(self, queries: U64) -> npt.NDArray[np.bool_]:
@@ -206,22 +208,16 @@ class IndexBuilder:
         self._parts.append(features)
 
     def build(self) -> ReferenceIndex:
-        parts = self._parts
+        """Sort the batches into the index, freeing each batch as it is copied (so the peak
+        is the index plus one sort's scratch, not twice the index)."""
+        parts, self._parts = self._parts, []
         rows = _cat([p.rows for p in parts], np.int64)
         exact, exact_rows = first_of_each(_cat([p.exact for p in parts], np.int64), rows)
+        lengths = _cat([p.lengths for p in parts], np.int64)
         ngrams, ngram_rows = _merge_first(self._ngrams)
-        self._ngrams = []
-        signatures = (
-            np.concatenate([p.signatures for p in parts])
-            if parts
-            else np.zeros((0, 1), dtype=np.uint32)
-        )
-        usable = signatures[:, 0] != np.uint32(0xFFFFFFFF) if len(signatures) else np.zeros(0, bool)
-        bands_all = (
-            np.concatenate([p.bands for p in parts])
-            if parts
-            else np.zeros((0, self.bands), dtype=np.uint64)
-        )
+        signatures = _drain(parts, "signatures", np.uint32)
+        bands_all = _drain(parts, "bands", np.uint64)
+        usable = signatures[:, 0] != np.uint32(0xFFFFFFFF)
         band_keys, band_rows = [], []
         positions = np.flatnonzero(usable).astype(np.int64)
         for band in range(self.bands):
@@ -229,9 +225,6 @@ class IndexBuilder:
             band_keys.append(keys)
             band_rows.append(first)
         del bands_all
-        lengths = _cat([p.lengths for p in parts], np.int64)
-        vocab = self._vocab
-        self._parts = []
         return ReferenceIndex(
             name=self.name,
             records=self.records,
@@ -245,8 +238,21 @@ class IndexBuilder:
             signatures=signatures,
             signature_rows=rows,
             lengths=length_histogram(lengths) if len(lengths) else np.zeros(LENGTH_BINS, np.int64),
-            vocab=vocab,
+            vocab=self._vocab,
         )
+
+
+def _drain(parts: list[BatchFeatures], name: str, dtype: type) -> np.ndarray:
+    """Stack one 2-D field of every batch into a new array, dropping each batch's copy."""
+    width = max((getattr(p, name).shape[1] for p in parts), default=1)
+    out = np.empty((sum(len(p.rows) for p in parts), width), dtype=dtype)
+    at = 0
+    for part in parts:
+        block = getattr(part, name)
+        out[at : at + len(block)] = block
+        at += len(block)
+        setattr(part, name, np.zeros((0, width), dtype=dtype))
+    return out
 
 
 def reference_ngrams(features: BatchFeatures) -> tuple[U64, npt.NDArray[np.int32]]:
@@ -261,13 +267,24 @@ def reference_ngrams(features: BatchFeatures) -> tuple[U64, npt.NDArray[np.int32
 def _merge_first(
     parts: list[tuple[U64, npt.NDArray[np.int32]]],
 ) -> tuple[U64, npt.NDArray[np.int32]]:
-    """The batches' n-grams merged (batches in row order), each with its first row."""
-    if not parts:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)
-    keys = np.concatenate([k for k, _ in parts])
-    rows = np.concatenate([r for _, r in parts])
-    parts.clear()  # the caller's list: free the pieces before sorting
-    return first_of_each(keys, rows)
+    """The batches' n-grams merged (batches in row order), each with its first row. The
+    pieces are copied into place and dropped one by one (``parts`` is emptied)."""
+    total = sum(len(k) for k, _ in parts)
+    keys = np.empty(total, dtype=np.uint64)
+    rows = np.empty(total, dtype=np.int32)
+    at = 0
+    parts.reverse()
+    while parts:
+        piece_keys, piece_rows = parts.pop()
+        keys[at : at + len(piece_keys)] = piece_keys
+        rows[at : at + len(piece_keys)] = piece_rows
+        at += len(piece_keys)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    rows = rows[order]
+    del order
+    first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
+    return keys[first], rows[first]
 
 
 def _cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
