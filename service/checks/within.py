@@ -5,7 +5,7 @@ and its LSH band hashes and MinHash signature are appended to files in a tempora
 directory. At the end, each column is sorted once: a record whose exact hash, or one of
 whose band hashes, an earlier record already had is a candidate duplicate of the earliest
 such record; near-duplicate candidates are verified on their signatures (read from the
-memory-mapped file, so only the candidates' pages are touched).
+file, row by row).
 """
 
 from __future__ import annotations
@@ -57,6 +57,16 @@ class WithinDuplicates:
             np.ascontiguousarray(features.bands[:, band]).tofile(handle)
         np.ascontiguousarray(features.signatures).tofile(self._signatures)
 
+    def _read(self, handle: BinaryIO, positions: I64) -> np.ndarray:
+        """The signatures at ``positions``, read row by row (a memory map would count every
+        page it touched, and the pages around them, in the resident set)."""
+        width = self.num_perm * 4
+        out = np.empty((len(positions), self.num_perm), dtype=np.uint32)
+        for i, position in enumerate(positions.tolist()):
+            handle.seek(position * width)
+            out[i] = np.frombuffer(handle.read(width), dtype=np.uint32)
+        return out
+
     def close(self) -> None:
         """Remove the temporary files (idempotent; also after an error)."""
         for handle in (*self._band_files, self._signatures):
@@ -97,17 +107,15 @@ class WithinDuplicates:
         if len(mine) == 0:
             return []
         pairs = unique_pairs(mine, theirs)
-        signatures = np.memmap(
-            self._signature_path, dtype=np.uint32, mode="r", shape=(len(rows), self.num_perm)
-        )
         best: dict[int, tuple[float, int]] = {}
-        for begin in range(0, len(pairs), 65536):
-            chunk = pairs[begin : begin + 65536]
-            scores = (signatures[chunk[:, 0]] == signatures[chunk[:, 1]]).mean(axis=1)
-            for (p, q), score in zip(chunk.tolist(), scores.tolist(), strict=True):
-                if score >= self.jaccard and score > best.get(p, (-1.0, 0))[0]:
-                    best[p] = (score, q)
-        del signatures
+        with self._signature_path.open("rb") as handle:
+            for begin in range(0, len(pairs), 65536):
+                chunk = pairs[begin : begin + 65536]
+                left, right = self._read(handle, chunk[:, 0]), self._read(handle, chunk[:, 1])
+                scores = (left == right).mean(axis=1)
+                for (p, q), score in zip(chunk.tolist(), scores.tolist(), strict=True):
+                    if score >= self.jaccard and score > best.get(p, (-1.0, 0))[0]:
+                        best[p] = (score, q)
         return [
             (int(rows[p]), "near_duplicate", self.name, int(rows[q]), round(s, 4), None)
             for p, (s, q) in sorted(best.items())
