@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from provgraph.cli import alerts, db, demo, imports, licenses, risk
+from provgraph.cli import alerts, checks, db, demo, imports, licenses, risk
 from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, err, out, print_json
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
@@ -48,6 +48,8 @@ app.add_typer(alerts.webhooks_app, name="webhooks")
 app.command(name="risk")(risk.risk_command)
 app.command(name="records")(risk.records_command)
 app.command(name="risk-alerts")(risk.risk_alerts_command)
+app.command(name="check")(checks.check_command)
+app.command(name="checks")(checks.checks_command)
 
 
 class LineageFormat(StrEnum):
@@ -147,10 +149,13 @@ def show(
     """Show one artifact: kind, properties and declared licenses."""
     with connect() as store:
         artifact = artifacts.get_artifact(store, artifact_id)
+        recent = [] if as_json else checks.latest_checks(store, artifact_id)
     if as_json:
         print_json(artifact)
     else:
         out.print(artifact_table(artifact))
+        if recent:
+            out.print(checks.summary_table(recent))
 
 
 @app.command(name="lineage")
@@ -195,13 +200,18 @@ def lineage_command(
         root = (
             artifacts.get_artifact(store, artifact_id) if output is not LineageFormat.JSON else None
         )
+        notes = (
+            checks.check_notes(store, [artifact_id, *(n.id for n in answer.nodes)])
+            if output is LineageFormat.TREE and not as_json
+            else {}
+        )
     if as_json or output is LineageFormat.JSON:
         print_json(answer)
         return
     if output is LineageFormat.DOT:
         sys.stdout.write(lineage_dot(answer, root) + "\n")
     else:
-        out.print(lineage_tree(answer, root))
+        out.print(lineage_tree(answer, root, notes))
         out.print(f"[dim]{answer.total:,} {direction.value} artifacts[/]")
     if not answer.complete:
         hint = "--cursor " + answer.next_cursor if answer.next_cursor else "a larger --max-depth"

@@ -17,7 +17,16 @@ __all__ = ["artifact_table", "lineage_dot", "lineage_tree", "stats_table"]
 _KIND_STYLE = {"dataset": "cyan", "model": "magenta", "source": "green"}
 
 
-def _label(artifact: Artifact | None, artifact_id: str, via: str | None = None) -> Text:
+def _label(
+    artifact: Artifact | None, artifact_id: str, via: str | None = None, note: str | None = None
+) -> Text:
+    text = _plain_label(artifact, artifact_id, via)
+    if note:
+        text.append(f"  {note}", style="dim cyan")
+    return text
+
+
+def _plain_label(artifact: Artifact | None, artifact_id: str, via: str | None) -> Text:
     text = Text()
     if via:
         text.append(f"{via} ", style="dim")
@@ -35,9 +44,13 @@ def _label(artifact: Artifact | None, artifact_id: str, via: str | None = None) 
     return text
 
 
-def lineage_tree(answer: Lineage, root: Artifact | None) -> Tree:
+def lineage_tree(
+    answer: Lineage, root: Artifact | None, notes: dict[str, str] | None = None
+) -> Tree:
     """The lineage as a tree from the root. A node reached again is shown once in full and
-    then as a reference, so a DAG with many converging paths prints in linear size."""
+    then as a reference, so a DAG with many converging paths prints in linear size.
+    ``notes`` adds a line of text to some nodes (e.g. their latest check)."""
+    notes = notes or {}
     by_id = {node.id: node for node in answer.nodes}
     children: dict[str, list[LineageEdge]] = defaultdict(list)
     for edge in answer.edges:
@@ -50,7 +63,7 @@ def lineage_tree(answer: Lineage, root: Artifact | None) -> Tree:
     def ordered(node_id: str) -> Iterator[LineageEdge]:
         return iter(sorted(children.get(node_id, []), key=lambda e: (e.type, e.to, e.from_)))
 
-    tree = Tree(_label(root, answer.root))
+    tree = Tree(_label(root, answer.root, note=notes.get(answer.root)))
     expanded = {answer.root}
     # Depth-first in display order (explicit stack: lineage can be thousands of hops deep),
     # so the first time a node is printed is the full entry and later ones point up to it.
@@ -64,11 +77,12 @@ def lineage_tree(answer: Lineage, root: Artifact | None) -> Tree:
         edge = following
         other = edge.to if upstream else edge.from_
         via = edge.type.value if upstream else f"<-{edge.type.value}-"
-        label = _label(by_id.get(other), other, via)
         if other in expanded:
+            label = _label(by_id.get(other), other, via)
             label.append("  (shown above)", style="dim italic")
             branch.add(label)
             continue
+        label = _label(by_id.get(other), other, via, note=notes.get(other))
         expanded.add(other)
         stack.append((branch.add(label), ordered(other)))
     return tree

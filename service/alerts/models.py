@@ -49,7 +49,9 @@ class Alert(BaseModel):
     explanation: str
     remedy: str
     citation: dict[str, Any] | None = None
-    policy: Policy
+    policy: Policy | None = Field(
+        default=None, description="the license policy; none for a dataset check's finding"
+    )
     status: AlertStatus
     first_seen: datetime = Field(description="when the conflict was first found")
     opened_at: datetime = Field(description="when the current (or last) open period began")

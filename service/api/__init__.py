@@ -12,6 +12,7 @@ from provgraph.service.alerts import Dispatcher
 from provgraph.service.api.deps import StoreHolder
 from provgraph.service.api.problems import install_problem_handlers
 from provgraph.service.api.routes import alerts, artifacts, health, ingest, licenses, lineage
+from provgraph.service.api.routes import checks as checks_routes
 from provgraph.service.api.routes import openlineage as openlineage_routes
 from provgraph.service.api.routes import risk as risk_routes
 from provgraph.service.risk import RiskThresholds
@@ -79,6 +80,7 @@ def create_app(
     app.include_router(alerts.router, prefix=API_PREFIX)
     app.include_router(risk_routes.router, prefix=API_PREFIX)
     app.include_router(openlineage_routes.router, prefix=API_PREFIX)
+    app.include_router(checks_routes.router, prefix=API_PREFIX)
     app.include_router(artifacts.router, prefix=API_PREFIX)
     app.include_router(ingest.router, prefix=API_PREFIX)
     return app
