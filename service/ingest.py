@@ -29,6 +29,7 @@ from provgraph.service.models import (
     license_keys,
 )
 from provgraph.service.ndjson import ParsedInput, parse_lines
+from provgraph.service.security.audit import WriteAudit
 from provgraph.service.store import Store, Tx, WriteCounts
 
 __all__ = ["Progress", "ingest_lines", "ingest_records"]
@@ -119,6 +120,7 @@ def _ingest(
     progress: Progress | None,
 ) -> IngestReport:
     now = datetime.now(UTC)
+    audit = WriteAudit(action="ingest", source=source)
 
     def checked(tx: Tx) -> tuple[_Plan, list[LineError]]:
         errors = list(parsed.errors)
@@ -139,6 +141,8 @@ def _ingest(
             plan, errors = checked(tx)
             for name, rows in _steps(plan):
                 tx.run(name, rows=rows, now=now)
+            if plan.nodes or plan.edges:
+                audit.record(tx, _written_ids(plan))
             return plan, errors
 
         (plan, errors), counts = store.write(check_and_write)
@@ -146,7 +150,7 @@ def _ingest(
             progress("write", len(plan.nodes) + len(plan.edges), len(plan.nodes) + len(plan.edges))
     else:
         plan, errors = store.read(checked)
-        counts = _write_batches(store, plan, now=now, progress=progress)
+        counts = _write_batches(store, plan, now=now, audit=audit, progress=progress)
     return IngestReport(
         source=source,
         lines=parsed.lines,
@@ -345,8 +349,15 @@ def _steps(plan: _Plan) -> list[tuple[str, list[dict[str, Any]]]]:
     return steps
 
 
+def _written_ids(plan: _Plan, rows: list[dict[str, Any]] | None = None) -> list[str]:
+    """The artifacts a write touched, for the audit trail: its nodes and edge children."""
+    if rows is None:
+        return sorted(set(plan.nodes) | {child for (child, _, _) in plan.edges})
+    return sorted({row.get("from", row.get("id")) for row in rows})
+
+
 def _write_batches(
-    store: Store, plan: _Plan, *, now: datetime, progress: Progress | None
+    store: Store, plan: _Plan, *, now: datetime, audit: WriteAudit, progress: Progress | None
 ) -> WriteCounts:
     """Large inputs: one transaction per batch, each under the lineage lock.
 
@@ -362,6 +373,7 @@ def _write_batches(
         def work(tx: Tx, name: str = name, rows: list[dict[str, Any]] = rows) -> None:
             tx.run("lock_lineage", now=now)
             tx.run(name, rows=rows, now=now)
+            audit.record(tx, _written_ids(plan, rows))
 
         _, step_counts = store.write(work)
         counts.merge(step_counts)

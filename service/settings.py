@@ -13,6 +13,13 @@ Paths:
   the local server's home (config, data, logs) and the credentials file.
 - ``PROVGRAPH_CACHE`` (default ``$XDG_CACHE_HOME/provgraph``, i.e. ``~/.cache/provgraph``):
   the Neo4j jars fetched from Maven Central, shared by every home on the machine.
+
+API limits and security (docs/security.md):
+
+- ``PROVGRAPH_AUTH``: ``auto`` (default: tokens required when ``serve`` listens beyond
+  loopback), ``on`` or ``off``.
+- ``PROVGRAPH_MAX_BODY_BYTES`` (default 4 MiB): JSON request bodies; NDJSON ingest has its
+  own, larger limit.
 """
 
 from __future__ import annotations
@@ -37,11 +44,14 @@ class Settings:
 
     neo4j_uri: str | None = None
     neo4j_user: str = "neo4j"
-    neo4j_password: str | None = None
+    neo4j_password: str | None = field(default=None, repr=False)  # never in logs or errors
     database: str = DEFAULT_DATABASE
     home: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "provgraph")
     cache: Path = field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "provgraph")
     query_timeout_s: float = 30.0
+    # API security (docs/security.md): "auto" requires tokens when listening beyond loopback.
+    auth: str = "auto"
+    max_body_bytes: int = 4 * 1024 * 1024
 
     @property
     def managed(self) -> bool:
@@ -64,4 +74,6 @@ class Settings:
             home=Path(env["PROVGRAPH_HOME"]) if env.get("PROVGRAPH_HOME") else defaults.home,
             cache=Path(env["PROVGRAPH_CACHE"]) if env.get("PROVGRAPH_CACHE") else defaults.cache,
             query_timeout_s=float(env.get("PROVGRAPH_QUERY_TIMEOUT", "30")),
+            auth=env.get("PROVGRAPH_AUTH", "auto").strip().lower() or "auto",
+            max_body_bytes=int(env.get("PROVGRAPH_MAX_BODY_BYTES", str(defaults.max_body_bytes))),
         )

@@ -72,18 +72,20 @@ class Tx:
         /,
         *,
         max_depth: int | None = None,
+        counted: bool = True,
         **named: Any,
     ) -> list[dict[str, Any]]:
         """Run query ``name`` with ``params`` and/or keyword parameters (a dict allows names
         such as ``from`` that are Python keywords). The depth bound is spliced only through
-        ``cypher.with_depth``."""
+        ``cypher.with_depth``. ``counted=False`` keeps bookkeeping (the audit trail) out of
+        the write's graph-change counts."""
         params = {**(params or {}), **named}
         text = cypher.load(name)
         if cypher.DEPTH_MARKER in text:
             text = cypher.with_depth(text, max_depth)
         result = self._tx.run(text, params)
         rows = [record.data() for record in result]
-        if self._counts is not None:
+        if self._counts is not None and counted:
             self._counts.add(result.consume().counters)
         return rows
 
