@@ -353,7 +353,7 @@ def _written_ids(plan: _Plan, rows: list[dict[str, Any]] | None = None) -> list[
     """The artifacts a write touched, for the audit trail: its nodes and edge children."""
     if rows is None:
         return sorted(set(plan.nodes) | {child for (child, _, _) in plan.edges})
-    return sorted({row.get("from", row.get("id")) for row in rows})
+    return sorted({str(row["from"] if "from" in row else row["id"]) for row in rows})
 
 
 def _write_batches(

@@ -33,6 +33,14 @@ DEFAULT_BOLT_PORT = 7687
 DEFAULT_HTTP_PORT = 7474
 
 
+def display_uri(uri: str) -> str:
+    """``uri`` fit for messages and logs: any ``user:password@`` part is masked."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return uri
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
 def _xdg(var: str, fallback: str) -> Path:
     value = os.environ.get(var)
     return Path(value) if value else Path.home() / fallback
@@ -52,6 +60,13 @@ class Settings:
     # API security (docs/security.md): "auto" requires tokens when listening beyond loopback.
     auth: str = "auto"
     max_body_bytes: int = 4 * 1024 * 1024
+
+    def __repr__(self) -> str:  # the password stays out, and so do credentials in the URI
+        uri = display_uri(self.neo4j_uri) if self.neo4j_uri else None
+        return (
+            f"Settings(neo4j_uri={uri!r}, neo4j_user={self.neo4j_user!r}, "
+            f"database={self.database!r}, home={str(self.home)!r}, auth={self.auth!r})"
+        )
 
     @property
     def managed(self) -> bool:

@@ -20,9 +20,9 @@ from neo4j import exceptions as neo4j_errors
 
 from provgraph import cypher
 from provgraph.service.errors import QueryTimeout, StoreUnavailable
-from provgraph.service.settings import Settings
+from provgraph.service.settings import Settings, display_uri
 
-__all__ = ["Store", "Tx", "WriteCounts", "resolve_connection"]
+__all__ = ["Store", "Tx", "WriteCounts", "display_uri", "resolve_connection"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -123,8 +123,17 @@ class Store:
         try:
             driver = GraphDatabase.driver(uri, auth=auth, **_DRIVER_OPTIONS)
         except (ValueError, neo4j_errors.ConfigurationError) as exc:
-            raise StoreUnavailable(f"bad database URI {uri!r}: {exc}") from exc
-        return cls(driver, database=settings.database, timeout=settings.query_timeout_s, uri=uri)
+            shown = display_uri(uri)
+            reason = str(exc).replace(uri, shown)
+            if settings.neo4j_password:
+                reason = reason.replace(settings.neo4j_password, "***")
+            raise StoreUnavailable(f"bad database URI {shown!r}: {reason}") from None
+        return cls(
+            driver,
+            database=settings.database,
+            timeout=settings.query_timeout_s,
+            uri=display_uri(uri),
+        )
 
     def close(self) -> None:
         self._driver.close()

@@ -21,6 +21,7 @@ from provgraph.service.api.routes import (
     licenses,
     lineage,
 )
+from provgraph.service.security import TokenVerifier
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -88,8 +89,13 @@ def create_app(
         return ingest.MAX_BODY_BYTES if path == f"{API_PREFIX}/ingest" else settings.max_body_bytes
 
     # Added last, so it runs first: nothing reaches a route unauthorised or oversized.
+    app.state.tokens = TokenVerifier()  # its `ttl` bounds how long a revoked token works
     app.add_middleware(
-        Guard, api=app, store=holder.get, auth=require_tokens, body_limits=body_limit
+        Guard,
+        store=holder.get,
+        auth=require_tokens,
+        body_limits=body_limit,
+        verifier=app.state.tokens,
     )
     document_security(app, auth=require_tokens)
     install_problem_handlers(app)

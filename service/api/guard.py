@@ -1,10 +1,10 @@
 """App-wide request guard: bearer-token authorisation and request body limits.
 
 One ASGI middleware sees every request before routing, so routes need no edits to be
-protected: it finds the route the router will pick, asks ``security.required_scope`` which
-scope that method and route need, checks the ``Authorization: Bearer`` token (401 when
-missing or bad, 403 when its scope is too small, both RFC 9457 documents) and records the
-token as the actor of any write (the audit trail). Token values are never logged.
+protected: it asks ``security.required_scope`` which scope the method and path need,
+checks the ``Authorization: Bearer`` token (401 when missing or bad, 403 when its scope is
+too small, both RFC 9457 documents) and records the token as the actor of any write (the
+audit trail). Token values are never logged.
 
 Bodies larger than the limit get 413 before the route runs (``Content-Length``) or as soon
 as the stream passes it (chunked uploads).
@@ -21,7 +21,6 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provgraph.service.api.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS
@@ -51,14 +50,12 @@ class Guard:
         self,
         app: ASGIApp,
         *,
-        api: FastAPI,
         store: Callable[[], Store],
         auth: bool,
         body_limits: Callable[[str], int],
         verifier: TokenVerifier | None = None,
     ) -> None:
         self.app = app
-        self.api = api
         self.store = store
         self.auth = auth
         self.body_limits = body_limits
@@ -70,7 +67,7 @@ class Guard:
             return
         headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
         method = scope["method"]
-        needed = required_scope(method, self._route_path(scope))
+        needed = required_scope(method, scope["path"])
         run = headers.get(RUN_HEADER, b"").decode("latin-1").strip() or None
         if run is not None and (len(run) > MAX_RUN_ID or not run.isprintable()):
             await _problem(scope, send, 422, "Invalid input", f"{RUN_HEADER} is not a run id")
@@ -91,17 +88,6 @@ class Guard:
             return
         with acting_as(actor):
             await self.app(scope, _limited(receive, limit), send)
-
-    def _route_path(self, scope: Scope) -> str | None:
-        partial: str | None = None
-        for route in self.api.router.routes:
-            match, _ = route.matches(scope)
-            path = getattr(route, "path", None)
-            if match is Match.FULL:
-                return path
-            if match is Match.PARTIAL and partial is None:
-                partial = path  # right path, wrong method: 405 after authorisation
-        return partial
 
     async def _authorise(self, header: bytes, needed: TokenScope) -> ApiToken | _Refusal:
         scheme, _, value = header.decode("latin-1").partition(" ")
@@ -252,7 +238,7 @@ def document_security(app: FastAPI, *, auth: bool) -> None:
         )
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
-                needed = required_scope(method.upper(), path_template(app, path))
+                needed = required_scope(method.upper(), path)
                 if needed is None:
                     continue
                 operation["x-required-scope"] = needed.value
@@ -272,11 +258,3 @@ def document_security(app: FastAPI, *, auth: bool) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def path_template(app: FastAPI, openapi_path: str) -> str:
-    """The route template behind an OpenAPI path (``{id}`` there is ``{id:path}`` here)."""
-    for route in app.router.routes:
-        if getattr(route, "path_format", None) == openapi_path:
-            return str(getattr(route, "path", openapi_path))
-    return openapi_path

@@ -9,7 +9,12 @@ from provgraph.service.security.audit import (
     artifact_audit,
     current_actor,
 )
-from provgraph.service.security.policy import PUBLIC_PATHS, required_scope
+from provgraph.service.security.policy import (
+    PUBLIC_PATHS,
+    auth_required,
+    is_loopback,
+    required_scope,
+)
 from provgraph.service.security.tokens import (
     ApiToken,
     CreatedToken,
@@ -36,9 +41,11 @@ __all__ = [
     "WriteAudit",
     "acting_as",
     "artifact_audit",
+    "auth_required",
     "create_token",
     "current_actor",
     "grants",
+    "is_loopback",
     "list_tokens",
     "required_scope",
     "revoke_token",

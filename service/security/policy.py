@@ -1,9 +1,10 @@
-"""Which scope each API request needs: one rule for the whole app, by method and route.
+"""Which scope each API request needs: one rule for the whole app, by method and path.
 
-Routes added later get a scope without edits here: reads (GET, HEAD, OPTIONS) need
-``read``, every other method ``write``; webhook and token management need ``admin`` (a
-webhook receives data and its secret signs it). A few POST routes only compute an answer
-and are listed as reads. Probes and the API's own documentation are public.
+The rule looks at the request's method and path only, never at which route will answer,
+so routes added later (and unknown paths) get a scope without edits here: reads (GET,
+HEAD, OPTIONS) need ``read``, every other method ``write``; webhook and token management
+need ``admin`` (a webhook receives data and its secret signs it). A few POST routes only
+compute an answer and are listed as reads. Probes and the API's own documentation are public.
 """
 
 from __future__ import annotations
@@ -21,16 +22,32 @@ READ_ONLY_POSTS = frozenset({f"{API_PREFIX}/use-check"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def required_scope(method: str, route_path: str | None) -> Scope | None:
-    """The scope a request needs (None: public). ``route_path`` is the matched route's
-    template (e.g. ``/api/v1/artifacts/{artifact_id:path}``), or None when no route matched
-    (unknown paths need a valid token too, so they reveal nothing to strangers)."""
-    if route_path in PUBLIC_PATHS:
+def required_scope(method: str, path: str) -> Scope | None:
+    """The scope a request for ``path`` (a request path, or an OpenAPI path template) needs;
+    None when public. Unknown paths need a token too, so they reveal nothing to strangers."""
+    if path in PUBLIC_PATHS:
         return None
-    if route_path is None:
-        return Scope.READ
-    if route_path.startswith(ADMIN_PREFIXES):
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in ADMIN_PREFIXES):
         return Scope.ADMIN
-    if method.upper() in READ_METHODS or route_path in READ_ONLY_POSTS:
+    if method.upper() in READ_METHODS or path in READ_ONLY_POSTS:
         return Scope.READ
     return Scope.WRITE
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def auth_required(mode: str, *, host: str, flag: bool | None = None) -> bool:
+    """Whether ``serve`` on ``host`` requires tokens: an explicit flag wins, then
+    ``PROVGRAPH_AUTH`` (``on``, ``off``, or ``auto``: on unless listening on loopback)."""
+    if flag is not None:
+        return flag
+    if mode in ("on", "true", "1", "yes"):
+        return True
+    if mode in ("off", "false", "0", "no"):
+        return False
+    return not is_loopback(host)
