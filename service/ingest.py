@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provgraph.service.dag import Digraph, find_cycle
-from provgraph.service.errors import CycleRefused, IngestRejected, LineError, ProvgraphError
+from provgraph.service.errors import (
+    CycleRefused,
+    IngestRejected,
+    IngestTooLarge,
+    LineError,
+    LineTooLong,
+    ProvgraphError,
+)
 from provgraph.service.models import (
     EDGE_ENDPOINTS,
     LINEAGE_EDGE_KINDS,
@@ -130,6 +137,8 @@ def _ingest(
             cycles = [e for e in errors if isinstance(e, _CycleError)]
             if len(cycles) == len(errors) == 1:
                 raise CycleRefused(cycles[0].path, line=cycles[0].line)
+            if any(isinstance(e, LineTooLong) for e in errors):
+                raise IngestTooLarge(errors, source=source)
             raise IngestRejected(errors, source=source)
         return plan, errors
 

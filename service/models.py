@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 SCHEMA_VERSION = "1"
 MAX_ID_LENGTH = 512
 _ID_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class NodeKind(StrEnum):
@@ -106,7 +107,21 @@ def validate_artifact_id(value: str) -> str:
         raise ValueError(f"id is longer than {MAX_ID_LENGTH} characters")
     if _ID_FORBIDDEN.search(value):
         raise ValueError("id contains control characters")
+    if _SURROGATE.search(value):
+        raise ValueError("id is not valid Unicode (an unpaired surrogate)")
     return value
+
+
+def unpaired_surrogate(value: Any) -> bool:
+    """Whether any string in ``value`` (a decoded JSON value) holds an unpaired surrogate:
+    JSON allows the escape, but such text cannot be stored or encoded as UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(unpaired_surrogate(k) or unpaired_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(unpaired_surrogate(v) for v in value)
+    return False
 
 
 def _to_utc_datetime(value: Any) -> Any:

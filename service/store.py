@@ -19,7 +19,7 @@ from neo4j import GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j import exceptions as neo4j_errors
 
 from provgraph import cypher
-from provgraph.service.errors import QueryTimeout, StoreUnavailable
+from provgraph.service.errors import InvalidInput, QueryTimeout, StoreUnavailable
 from provgraph.service.settings import Settings, display_uri
 
 __all__ = ["Store", "Tx", "WriteCounts", "display_uri", "resolve_connection"]
@@ -234,3 +234,7 @@ class Store:
             raise
         except neo4j_errors.TransientError as exc:
             raise StoreUnavailable(f"Neo4j is busy, retry later: {exc.message}") from exc
+        except UnicodeEncodeError as exc:  # a parameter Neo4j cannot store (lone surrogate)
+            raise InvalidInput(
+                "text is not valid Unicode (an unpaired surrogate) and cannot be stored"
+            ) from exc

@@ -74,6 +74,22 @@ def create_app(
     app.state.stores = holder
     app.state.dispatcher = dispatcher
 
+    app.state.auth = require_tokens
+
+    def body_limit(path: str) -> int:
+        return ingest.MAX_BODY_BYTES if path == f"{API_PREFIX}/ingest" else settings.max_body_bytes
+
+    # Inside the dispatcher's middleware (a BaseHTTPMiddleware would turn the guard's 413 on
+    # a streamed body into a 400), outside everything else: no route runs unauthorised.
+    app.state.tokens = TokenVerifier()  # its `ttl` bounds how long a revoked token works
+    app.add_middleware(
+        Guard,
+        store=holder.get,
+        auth=require_tokens,
+        body_limits=body_limit,
+        verifier=app.state.tokens,
+    )
+
     @app.middleware("http")
     async def wake_dispatcher(request: Request, call_next: Any) -> Response:
         # A successful write may have queued alert deliveries: send them now, not at the
@@ -83,20 +99,6 @@ def create_app(
             dispatcher.wake()
         return response
 
-    app.state.auth = require_tokens
-
-    def body_limit(path: str) -> int:
-        return ingest.MAX_BODY_BYTES if path == f"{API_PREFIX}/ingest" else settings.max_body_bytes
-
-    # Added last, so it runs first: nothing reaches a route unauthorised or oversized.
-    app.state.tokens = TokenVerifier()  # its `ttl` bounds how long a revoked token works
-    app.add_middleware(
-        Guard,
-        store=holder.get,
-        auth=require_tokens,
-        body_limits=body_limit,
-        verifier=app.state.tokens,
-    )
     document_security(app, auth=require_tokens)
     install_problem_handlers(app)
     app.include_router(health.router)
