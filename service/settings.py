@@ -18,6 +18,8 @@ API limits and security (docs/security.md):
 
 - ``PROVGRAPH_AUTH``: ``auto`` (default: tokens required when ``serve`` listens beyond
   loopback), ``on`` or ``off``.
+- ``PROVGRAPH_QUERY_TIMEOUT`` (default 30 s) bounds each read transaction;
+  ``PROVGRAPH_WRITE_TIMEOUT`` (default 300 s) each write transaction, lock waits included.
 - ``PROVGRAPH_MAX_BODY_BYTES`` (default 4 MiB): JSON request bodies; NDJSON ingest has its
   own, larger limit.
 """
@@ -57,6 +59,7 @@ class Settings:
     home: Path = field(default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "provgraph")
     cache: Path = field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "provgraph")
     query_timeout_s: float = 30.0
+    write_timeout_s: float = 300.0
     # API security (docs/security.md): "auto" requires tokens when listening beyond loopback.
     auth: str = "auto"
     max_body_bytes: int = 4 * 1024 * 1024
@@ -89,6 +92,7 @@ class Settings:
             home=Path(env["PROVGRAPH_HOME"]) if env.get("PROVGRAPH_HOME") else defaults.home,
             cache=Path(env["PROVGRAPH_CACHE"]) if env.get("PROVGRAPH_CACHE") else defaults.cache,
             query_timeout_s=float(env.get("PROVGRAPH_QUERY_TIMEOUT", "30")),
+            write_timeout_s=float(env.get("PROVGRAPH_WRITE_TIMEOUT", "300")),
             auth=env.get("PROVGRAPH_AUTH", "auto").strip().lower() or "auto",
             max_body_bytes=int(env.get("PROVGRAPH_MAX_BODY_BYTES", str(defaults.max_body_bytes))),
         )

@@ -110,11 +110,20 @@ class Store:
     """A connection to one Neo4j database, running named queries in managed transactions."""
 
     def __init__(
-        self, driver: neo4j.Driver, *, database: str, timeout: float, uri: str = ""
+        self,
+        driver: neo4j.Driver,
+        *,
+        database: str,
+        timeout: float,
+        uri: str = "",
+        write_timeout: float | None = None,
     ) -> None:
         self._driver = driver
         self.database = database
         self.timeout = timeout
+        # Writers queue on the lineage lock, and Neo4j counts lock waits against the
+        # transaction timeout: writes get a longer one so a busy queue is not a failure.
+        self.write_timeout = max(timeout, write_timeout or 0.0)
         self.uri = uri
 
     @classmethod
@@ -133,6 +142,7 @@ class Store:
             database=settings.database,
             timeout=settings.query_timeout_s,
             uri=display_uri(uri),
+            write_timeout=settings.write_timeout_s,
         )
 
     def close(self) -> None:
@@ -157,12 +167,15 @@ class Store:
     def write(self, work: Callable[[Tx], T]) -> tuple[T, WriteCounts]:
         """Run ``work`` in one write transaction; returns its result and the graph changes."""
 
-        @unit_of_work(timeout=self.timeout)
+        @unit_of_work(timeout=self.write_timeout)
         def unit(tx: ManagedTransaction) -> tuple[T, WriteCounts]:
             counts = WriteCounts()  # fresh per attempt: a retried transaction counts once
             return work(Tx(tx, counts)), counts
 
-        with self._errors(), self._driver.session(database=self.database) as session:
+        with (
+            self._errors(self.write_timeout, "PROVGRAPH_WRITE_TIMEOUT"),
+            self._driver.session(database=self.database) as session,
+        ):
             return session.execute_write(unit)
 
     def query(
@@ -217,7 +230,9 @@ class Store:
         self.query("ping")
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(
+        self, limit: float | None = None, setting: str = "PROVGRAPH_QUERY_TIMEOUT"
+    ) -> Iterator[None]:
         try:
             yield
         except neo4j_errors.AuthError as exc:
@@ -227,10 +242,12 @@ class Store:
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError) as exc:
             raise StoreUnavailable(f"Neo4j at {self.uri} is unreachable: {exc}") from exc
         except neo4j_errors.ClientError as exc:
-            if "TransactionTimedOut" in (exc.code or "") or "Timeout" in (exc.code or ""):
-                raise QueryTimeout(
-                    f"query ran past the {self.timeout:g} s limit (PROVGRAPH_QUERY_TIMEOUT)"
-                ) from exc
+            code = exc.code or ""
+            # LockClientStopped: the transaction was stopped (by its timeout) while waiting
+            # for a lock.
+            if "TransactionTimedOut" in code or "Timeout" in code or "LockClientStopped" in code:
+                seconds = self.timeout if limit is None else limit
+                raise QueryTimeout(f"query ran past the {seconds:g} s limit ({setting})") from exc
             raise
         except neo4j_errors.TransientError as exc:
             raise StoreUnavailable(f"Neo4j is busy, retry later: {exc.message}") from exc
