@@ -15,7 +15,15 @@ from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
 from license_expression import ExpressionError, Licensing, get_spdx_licensing
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION = "1"
 MAX_ID_LENGTH = 512
@@ -135,14 +143,19 @@ def _to_utc_datetime(value: Any) -> Any:
     return value
 
 
-UtcDatetime = Annotated[datetime, BeforeValidator(_to_utc_datetime)]
+def _in_utc(value: datetime) -> datetime:
+    # Python allows offsets up to 24 h, Neo4j only 18 h: store every instant in UTC.
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_to_utc_datetime), AfterValidator(_in_utc)]
 
 
 def as_of_instant(value: datetime | None) -> datetime:
     """The instant an "as of" question is asked at: now by default, naive values as UTC."""
     if value is None:
         return datetime.now(UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @cache

@@ -248,6 +248,8 @@ class Store:
             if "TransactionTimedOut" in code or "Timeout" in code or "LockClientStopped" in code:
                 seconds = self.timeout if limit is None else limit
                 raise QueryTimeout(f"query ran past the {seconds:g} s limit ({setting})") from exc
+            if code == "Neo.ClientError.Request.InvalidFormat":  # a value Neo4j cannot hold
+                raise InvalidInput(f"a value cannot be stored in Neo4j: {exc.message}") from exc
             raise
         except neo4j_errors.TransientError as exc:
             raise StoreUnavailable(f"Neo4j is busy, retry later: {exc.message}") from exc
