@@ -564,7 +564,12 @@ def test_an_ingest_itself_opens_the_alert_and_queues_the_delivery(
     rx = receiver()
     hook(rx.url)
     records = [
-        {"node": "model", "id": f"{ns}gpt-4", "license": "LicenseRef-openai-terms", "model_type": "llm"},
+        {
+            "node": "model",
+            "id": f"{ns}gpt-4",
+            "license": "LicenseRef-openai-terms",
+            "model_type": "llm",
+        },
         {"node": "dataset", "id": f"{ns}d"},
         {"node": "model", "id": f"{ns}m", "model_type": "llm", "distribution": "public"},
         {"edge": "GENERATED_BY", "from": f"{ns}d", "to": f"{ns}gpt-4"},

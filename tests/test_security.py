@@ -416,3 +416,18 @@ def test_audit_records_do_not_count_as_graph_changes(
     ).json()
     assert (again["nodes_created"], again["relationships_created"]) == (0, 0)
     assert client.get(f"{API}/stats", headers=bearer(tokens[Scope.READ])).json() == stats
+
+
+def test_a_token_cannot_be_checked_while_neo4j_is_down_503_not_401() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = Settings(neo4j_uri=f"neo4j://127.0.0.1:{sock.getsockname()[1]}")
+        with TestClient(create_app(dead, auth=True), raise_server_exceptions=False) as client:
+            problem(client.get(f"{API}/stats"), 401)  # no token: no need to ask Neo4j
+            response = client.get(
+                f"{API}/stats", headers=bearer("pgt_" + "0" * 16 + "_" + "a" * 43)
+            )
+            body = problem(response, 503)
+            assert int(response.headers["retry-after"]) > 0 and "unreachable" in body["detail"]

@@ -100,7 +100,8 @@ class Guard:
                 headers=challenge,
             )
         try:
-            token = await run_in_threadpool(self.verifier, self.store(), value.strip())
+            # Off the event loop: connecting (while Neo4j is down) can take seconds.
+            token = await run_in_threadpool(lambda: self.verifier(self.store(), value.strip()))
         except StoreUnavailable as exc:
             return _Refusal(
                 503,
