@@ -431,3 +431,30 @@ def test_a_token_cannot_be_checked_while_neo4j_is_down_503_not_401() -> None:
             )
             body = problem(response, 503)
             assert int(response.headers["retry-after"]) > 0 and "unreachable" in body["detail"]
+
+
+def test_auth_default_is_on_beyond_loopback_and_flags_win(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from provgraph.service.security import auth_required
+
+    assert auth_required("auto", host="0.0.0.0") and auth_required("auto", host="10.1.2.3")
+    assert not auth_required("auto", host="127.0.0.1") and not auth_required("auto", host="::1")
+    assert auth_required("on", host="127.0.0.1") and not auth_required("off", host="0.0.0.0")
+    assert not auth_required("on", host="0.0.0.0", flag=False)
+
+    import uvicorn
+
+    served: list[FastAPI] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    monkeypatch.setenv("NEO4J_URI", "neo4j://127.0.0.1:1")
+    monkeypatch.delenv("PROVGRAPH_AUTH", raising=False)
+    previous = logging.getLogRecordFactory()
+    try:
+        assert run(["serve", "--host", "0.0.0.0"]) == 0
+        assert run(["serve"]) == 0
+        assert run(["serve", "--host", "0.0.0.0", "--no-auth"]) == 0
+    finally:
+        logging.setLogRecordFactory(previous)
+    assert [app.state.auth for app in served] == [True, False, False]
+    assert "authentication OFF" in capsys.readouterr().err
