@@ -191,3 +191,83 @@ def versions(
     out.print(f"Browser: {BROWSER_VERSION} (newest on Maven Central)")
     if newest and _key(newest) > _key(NEO4J_VERSION):
         out.print(f"A newer patch exists: PROVGRAPH_NEO4J_VERSION={newest} provgraph db start")
+
+
+_REMOTE_BACKUP = (
+    "NEO4J_URI is set, so provgraph manages no server to dump. Docker: `docker compose stop "
+    "neo4j` then `docker compose run --rm neo4j neo4j-admin database dump neo4j "
+    "--to-path=/backups`; a remote server: run `neo4j-admin database dump` there (or online "
+    "`neo4j-admin database backup` on Enterprise). See docs/security.md."
+)
+
+
+def _census_now(settings: Settings) -> Any:
+    from provgraph.service.backup import census
+    from provgraph.service.store import Store
+
+    with Store.connect(settings) as store:
+        store.verify()
+        return census(store)
+
+
+def _managed(settings: Settings) -> LocalNeo4j:
+    if not settings.managed:
+        raise typer.BadParameter(_REMOTE_BACKUP)
+    return LocalNeo4j(settings)
+
+
+@app.command()
+def dump(
+    path: Annotated[Path, typer.Argument(help="Archive to write, e.g. provgraph.dump.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Dump the local graph with neo4j-admin (stops Neo4j meanwhile: Community needs that)."""
+    from provgraph.service.localdb.dumps import dump_database
+
+    settings = Settings.from_env()
+    server = _managed(settings)
+    before = _census_now(settings) if server.status().running else None
+    result = dump_database(server, path, overwrite=force, progress=lambda m: err.print(m))
+    if before is not None:
+        Path(f"{result.path}.census.json").write_text(before.model_dump_json(indent=2) + "\n")
+        after = _census_now(settings)
+        if after != before:
+            raise typer.BadParameter(f"the graph changed across the dump: {before} -> {after}")
+        out.print(
+            f"Dumped {before.nodes:,} nodes and {before.relationships:,} relationships to "
+            f"{result.path} ({result.bytes:,} bytes); Neo4j is running again."
+        )
+    else:
+        out.print(f"Dumped the stopped database to {result.path} ({result.bytes:,} bytes).")
+
+
+@app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="Archive written by `provgraph db dump`.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the current graph (required).")
+    ] = False,
+) -> None:
+    """Replace the local graph with a dump (stops Neo4j meanwhile; the old graph is gone)."""
+    from provgraph.service.backup import Census
+    from provgraph.service.errors import InvalidInput
+    from provgraph.service.localdb.dumps import load_database
+
+    if not force:
+        raise InvalidInput(f"loading {path} replaces the whole current graph: pass --force")
+    settings = Settings.from_env()
+    server = _managed(settings)
+    ran = load_database(server, path, progress=lambda m: err.print(m))
+    if not ran:
+        out.print(f"Loaded {path} into the stopped database; `provgraph db start` to use it.")
+        return
+    after = _census_now(settings)
+    sidecar = Path(f"{path}.census.json")
+    if sidecar.is_file():
+        expected = Census.model_validate_json(sidecar.read_text())
+        if after != expected:
+            raise InvalidInput(f"the loaded graph differs from the dump's census: {after}")
+    out.print(
+        f"Loaded {path}: {after.nodes:,} nodes and {after.relationships:,} relationships"
+        + (" (matches the dump's census)." if sidecar.is_file() else ".")
+    )

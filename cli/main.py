@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from provgraph.cli import alerts, checks, db, demo, imports, licenses, risk
+from provgraph.cli import alerts, checks, db, demo, imports, licenses, risk, security
 from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, err, out, print_json
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
@@ -50,6 +50,8 @@ app.command(name="records")(risk.records_command)
 app.command(name="risk-alerts")(risk.risk_alerts_command)
 app.command(name="check")(checks.check_command)
 app.command(name="checks")(checks.checks_command)
+app.add_typer(security.token_app, name="token")
+app.command(name="audit")(security.audit_command)
 
 
 class LineageFormat(StrEnum):
@@ -253,15 +255,31 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--auth/--no-auth",
+            help="Require API tokens. Default (PROVGRAPH_AUTH=auto): on beyond loopback, "
+            "off on loopback. --no-auth is for local development only.",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
     from provgraph.service.api import create_app
+    from provgraph.service.security import auth_required, is_loopback
+    from provgraph.service.security.redact import install_log_redaction
 
-    if host not in {"127.0.0.1", "localhost", "::1"}:
-        err.print(f"[yellow]warning[/]: listening on {host}; the API has no authentication yet")
-    uvicorn.run(create_app(Settings.from_env()), host=host, port=port, log_level=log_level)
+    settings = Settings.from_env()
+    require = auth_required(settings.auth, host=host, flag=auth)
+    if not require and not is_loopback(host):
+        err.print(f"[red]warning[/]: listening on {host} with authentication OFF (--no-auth)")
+    elif not require:
+        err.print("[dim]auth off on loopback: use --auth to require tokens[/]")
+    install_log_redaction(settings)
+    app = create_app(settings, auth=require)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -271,7 +289,8 @@ def run(argv: list[str] | None = None) -> int:
     )  # the driver's retry chatter; errors are ours to print
     try:
         # Without standalone mode the parser returns the code of typer.Exit instead of exiting.
-        code = app(args=argv, prog_name="provgraph", standalone_mode=False)
+        with security.cli_actor():
+            code = app(args=argv, prog_name="provgraph", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:

@@ -12,6 +12,8 @@ CREATE CONSTRAINT conflict_fingerprint IF NOT EXISTS FOR (c:Conflict) REQUIRE c.
 CREATE CONSTRAINT risk_alert_fingerprint IF NOT EXISTS FOR (r:RiskAlert) REQUIRE r.fingerprint IS UNIQUE;
 CREATE CONSTRAINT webhook_id IF NOT EXISTS FOR (w:Webhook) REQUIRE w.id IS UNIQUE;
 CREATE CONSTRAINT delivery_id IF NOT EXISTS FOR (d:Delivery) REQUIRE d.id IS UNIQUE;
+CREATE CONSTRAINT api_token_id IF NOT EXISTS FOR (t:ApiToken) REQUIRE t.id IS UNIQUE;
+CREATE CONSTRAINT audit_event_id IF NOT EXISTS FOR (e:AuditEvent) REQUIRE e.id IS UNIQUE;
 CREATE INDEX conflict_node IF NOT EXISTS FOR (c:Conflict) ON (c.node);
 CREATE INDEX risk_alert_node IF NOT EXISTS FOR (r:RiskAlert) ON (r.node);
 CREATE INDEX delivery_due IF NOT EXISTS FOR (d:Delivery) ON (d.status, d.next_attempt_at);

@@ -6,6 +6,7 @@
     ├── NotFound                   an artifact id that is not in the graph (404)
     ├── InvalidInput               a request or record that fails validation (422)
     │   └── IngestRejected         an NDJSON file with bad lines: `errors` lists each line
+    │       └── IngestTooLarge     ... one of them longer than the line limit (413)
     ├── CycleRefused               a write that would close a lineage cycle; `path` (409)
     ├── StoreUnavailable           Neo4j cannot be reached (503)
     ├── QueryTimeout               a query ran past its time limit (504)
@@ -81,6 +82,16 @@ class IngestRejected(InvalidInput):
 
     def extensions(self) -> dict[str, Any]:
         return {"errors": [{"line": e.line, "reason": e.reason} for e in self.errors]}
+
+
+class LineTooLong(LineError):
+    """A line past the NDJSON line limit (its own class, so the API can answer 413)."""
+
+
+class IngestTooLarge(IngestRejected):
+    title = "NDJSON line too long"
+    status = 413
+    slug = "line-too-long"
 
 
 class CycleRefused(ProvgraphError):

@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provgraph.service.dag import Digraph, find_cycle
-from provgraph.service.errors import CycleRefused, IngestRejected, LineError, ProvgraphError
+from provgraph.service.errors import (
+    CycleRefused,
+    IngestRejected,
+    IngestTooLarge,
+    LineError,
+    LineTooLong,
+    ProvgraphError,
+)
 from provgraph.service.models import (
     EDGE_ENDPOINTS,
     LINEAGE_EDGE_KINDS,
@@ -31,6 +38,7 @@ from provgraph.service.models import (
     license_keys,
 )
 from provgraph.service.ndjson import ParsedInput, parse_lines
+from provgraph.service.security.audit import WriteAudit
 from provgraph.service.store import Store, Tx, WriteCounts
 
 __all__ = ["Progress", "ingest_lines", "ingest_records"]
@@ -159,6 +167,7 @@ def _ingest(
     progress: Progress | None,
 ) -> IngestReport:
     now = datetime.now(UTC)
+    audit = WriteAudit(action="ingest", source=source)
 
     def checked(tx: Tx) -> tuple[_Plan, list[LineError]]:
         errors = list(parsed.errors)
@@ -168,6 +177,8 @@ def _ingest(
             cycles = [e for e in errors if isinstance(e, _CycleError)]
             if len(cycles) == len(errors) == 1:
                 raise CycleRefused(cycles[0].path, line=cycles[0].line)
+            if any(isinstance(e, LineTooLong) for e in errors):
+                raise IngestTooLarge(errors, source=source)
             raise IngestRejected(errors, source=source)
         return plan, errors
 
@@ -180,6 +191,8 @@ def _ingest(
             plan, errors = checked(tx)
             for name, rows in _steps(plan):
                 tx.run(name, rows=rows, now=now)
+            if plan.nodes or plan.edges:
+                audit.record(tx, _written_ids(plan))
             return plan, errors
 
         (plan, errors), counts = store.write(check_and_write)
@@ -188,7 +201,7 @@ def _ingest(
             progress("write", written, written)
     else:
         plan, errors = store.read(checked)
-        counts = _write_batches(store, plan, now=now, progress=progress)
+        counts = _write_batches(store, plan, now=now, audit=audit, progress=progress)
     return IngestReport(
         source=source,
         lines=parsed.lines,
@@ -434,8 +447,15 @@ def _steps(plan: _Plan) -> list[tuple[str, list[dict[str, Any]]]]:
     return steps
 
 
+def _written_ids(plan: _Plan, rows: list[dict[str, Any]] | None = None) -> list[str]:
+    """The artifacts a write touched, for the audit trail: its nodes and edge children."""
+    if rows is None:
+        return sorted(set(plan.nodes) | {child for (child, _, _) in plan.edges})
+    return sorted({str(row["from"] if "from" in row else row["id"]) for row in rows})
+
+
 def _write_batches(
-    store: Store, plan: _Plan, *, now: datetime, progress: Progress | None
+    store: Store, plan: _Plan, *, now: datetime, audit: WriteAudit, progress: Progress | None
 ) -> WriteCounts:
     """Large inputs: one transaction per batch, each under the lineage lock.
 
@@ -451,6 +471,7 @@ def _write_batches(
         def work(tx: Tx, name: str = name, rows: list[dict[str, Any]] = rows) -> None:
             tx.run("lock_lineage", now=now)
             tx.run(name, rows=rows, now=now)
+            audit.record(tx, _written_ids(plan, rows))
 
         _, step_counts = store.write(work)
         counts.merge(step_counts)

@@ -15,11 +15,20 @@ from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
 from license_expression import ExpressionError, Licensing, get_spdx_licensing
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION = "1"
 MAX_ID_LENGTH = 512
 _ID_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class NodeKind(StrEnum):
@@ -106,7 +115,21 @@ def validate_artifact_id(value: str) -> str:
         raise ValueError(f"id is longer than {MAX_ID_LENGTH} characters")
     if _ID_FORBIDDEN.search(value):
         raise ValueError("id contains control characters")
+    if _SURROGATE.search(value):
+        raise ValueError("id is not valid Unicode (an unpaired surrogate)")
     return value
+
+
+def unpaired_surrogate(value: Any) -> bool:
+    """Whether any string in ``value`` (a decoded JSON value) holds an unpaired surrogate:
+    JSON allows the escape, but such text cannot be stored or encoded as UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(unpaired_surrogate(k) or unpaired_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(unpaired_surrogate(v) for v in value)
+    return False
 
 
 def _to_utc_datetime(value: Any) -> Any:
@@ -120,14 +143,19 @@ def _to_utc_datetime(value: Any) -> Any:
     return value
 
 
-UtcDatetime = Annotated[datetime, BeforeValidator(_to_utc_datetime)]
+def _in_utc(value: datetime) -> datetime:
+    # Python allows offsets up to 24 h, Neo4j only 18 h: store every instant in UTC.
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, BeforeValidator(_to_utc_datetime), AfterValidator(_in_utc)]
 
 
 def as_of_instant(value: datetime | None) -> datetime:
     """The instant an "as of" question is asked at: now by default, naive values as UTC."""
     if value is None:
         return datetime.now(UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @cache

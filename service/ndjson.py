@@ -14,8 +14,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from provgraph.service.errors import InvalidInput, LineError
-from provgraph.service.models import EdgeRecord, NodeRecord, RunEdgeKind, RunEdgeRecord, RunRecord
+from provgraph.service.errors import InvalidInput, LineError, LineTooLong
+from provgraph.service.models import (
+    EdgeRecord,
+    NodeRecord,
+    RunEdgeKind,
+    RunEdgeRecord,
+    RunRecord,
+    unpaired_surrogate,
+)
 
 __all__ = ["ParsedInput", "Record", "describe_validation_error", "parse_lines", "parse_record"]
 
@@ -62,6 +69,8 @@ def parse_record(obj: Any) -> Record:
     ``USED``); raises ``InvalidInput``."""
     if not isinstance(obj, dict):
         raise InvalidInput("expected a JSON object")
+    if unpaired_surrogate(obj):
+        raise InvalidInput("text is not valid Unicode (an unpaired surrogate escape)")
     has_node, has_edge = "node" in obj, "edge" in obj
     if has_node == has_edge:
         raise InvalidInput("a record needs exactly one of the keys 'node' or 'edge'")
@@ -88,7 +97,9 @@ def parse_lines(
         if progress is not None and number % 1000 == 0:
             progress(number)
         if len(raw) > MAX_LINE_BYTES:
-            parsed.errors.append(LineError(number, f"line longer than {MAX_LINE_BYTES} bytes"))
+            parsed.errors.append(
+                LineTooLong(number, f"line longer than {MAX_LINE_BYTES:,} bytes (the line limit)")
+            )
             continue
         try:
             text = raw.decode("utf-8") if isinstance(raw, bytes) else raw

@@ -19,10 +19,10 @@ from neo4j import GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j import exceptions as neo4j_errors
 
 from provgraph import cypher
-from provgraph.service.errors import QueryTimeout, StoreUnavailable
-from provgraph.service.settings import Settings
+from provgraph.service.errors import InvalidInput, QueryTimeout, StoreUnavailable
+from provgraph.service.settings import Settings, display_uri
 
-__all__ = ["Store", "Tx", "WriteCounts", "resolve_connection"]
+__all__ = ["Store", "Tx", "WriteCounts", "display_uri", "resolve_connection"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,18 +72,20 @@ class Tx:
         /,
         *,
         max_depth: int | None = None,
+        counted: bool = True,
         **named: Any,
     ) -> list[dict[str, Any]]:
         """Run query ``name`` with ``params`` and/or keyword parameters (a dict allows names
         such as ``from`` that are Python keywords). The depth bound is spliced only through
-        ``cypher.with_depth``."""
+        ``cypher.with_depth``. ``counted=False`` keeps bookkeeping (the audit trail) out of
+        the write's graph-change counts."""
         params = {**(params or {}), **named}
         text = cypher.load(name)
         if cypher.DEPTH_MARKER in text:
             text = cypher.with_depth(text, max_depth)
         result = self._tx.run(text, params)
         rows = [record.data() for record in result]
-        if self._counts is not None:
+        if self._counts is not None and counted:
             self._counts.add(result.consume().counters)
         return rows
 
@@ -108,11 +110,20 @@ class Store:
     """A connection to one Neo4j database, running named queries in managed transactions."""
 
     def __init__(
-        self, driver: neo4j.Driver, *, database: str, timeout: float, uri: str = ""
+        self,
+        driver: neo4j.Driver,
+        *,
+        database: str,
+        timeout: float,
+        uri: str = "",
+        write_timeout: float | None = None,
     ) -> None:
         self._driver = driver
         self.database = database
         self.timeout = timeout
+        # Writers queue on the lineage lock, and Neo4j counts lock waits against the
+        # transaction timeout: writes get a longer one so a busy queue is not a failure.
+        self.write_timeout = max(timeout, write_timeout or 0.0)
         self.uri = uri
 
     @classmethod
@@ -121,8 +132,18 @@ class Store:
         try:
             driver = GraphDatabase.driver(uri, auth=auth, **_DRIVER_OPTIONS)
         except (ValueError, neo4j_errors.ConfigurationError) as exc:
-            raise StoreUnavailable(f"bad database URI {uri!r}: {exc}") from exc
-        return cls(driver, database=settings.database, timeout=settings.query_timeout_s, uri=uri)
+            shown = display_uri(uri)
+            reason = str(exc).replace(uri, shown)
+            if settings.neo4j_password:
+                reason = reason.replace(settings.neo4j_password, "***")
+            raise StoreUnavailable(f"bad database URI {shown!r}: {reason}") from None
+        return cls(
+            driver,
+            database=settings.database,
+            timeout=settings.query_timeout_s,
+            uri=display_uri(uri),
+            write_timeout=settings.write_timeout_s,
+        )
 
     def close(self) -> None:
         self._driver.close()
@@ -146,12 +167,15 @@ class Store:
     def write(self, work: Callable[[Tx], T]) -> tuple[T, WriteCounts]:
         """Run ``work`` in one write transaction; returns its result and the graph changes."""
 
-        @unit_of_work(timeout=self.timeout)
+        @unit_of_work(timeout=self.write_timeout)
         def unit(tx: ManagedTransaction) -> tuple[T, WriteCounts]:
             counts = WriteCounts()  # fresh per attempt: a retried transaction counts once
             return work(Tx(tx, counts)), counts
 
-        with self._errors(), self._driver.session(database=self.database) as session:
+        with (
+            self._errors(self.write_timeout, "PROVGRAPH_WRITE_TIMEOUT"),
+            self._driver.session(database=self.database) as session,
+        ):
             return session.execute_write(unit)
 
     def query(
@@ -206,7 +230,9 @@ class Store:
         self.query("ping")
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(
+        self, limit: float | None = None, setting: str = "PROVGRAPH_QUERY_TIMEOUT"
+    ) -> Iterator[None]:
         try:
             yield
         except neo4j_errors.AuthError as exc:
@@ -216,10 +242,18 @@ class Store:
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError) as exc:
             raise StoreUnavailable(f"Neo4j at {self.uri} is unreachable: {exc}") from exc
         except neo4j_errors.ClientError as exc:
-            if "TransactionTimedOut" in (exc.code or "") or "Timeout" in (exc.code or ""):
-                raise QueryTimeout(
-                    f"query ran past the {self.timeout:g} s limit (PROVGRAPH_QUERY_TIMEOUT)"
-                ) from exc
+            code = exc.code or ""
+            # LockClientStopped: the transaction was stopped (by its timeout) while waiting
+            # for a lock.
+            if "TransactionTimedOut" in code or "Timeout" in code or "LockClientStopped" in code:
+                seconds = self.timeout if limit is None else limit
+                raise QueryTimeout(f"query ran past the {seconds:g} s limit ({setting})") from exc
+            if code == "Neo.ClientError.Request.InvalidFormat":  # a value Neo4j cannot hold
+                raise InvalidInput(f"a value cannot be stored in Neo4j: {exc.message}") from exc
             raise
         except neo4j_errors.TransientError as exc:
             raise StoreUnavailable(f"Neo4j is busy, retry later: {exc.message}") from exc
+        except UnicodeEncodeError as exc:  # a parameter Neo4j cannot store (lone surrogate)
+            raise InvalidInput(
+                "text is not valid Unicode (an unpaired surrogate) and cannot be stored"
+            ) from exc

@@ -7,6 +7,7 @@ always present, plus extension members such as ``errors`` (validation) or ``cycl
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -38,7 +39,18 @@ def problem_response(
     if instance:
         body["instance"] = instance
     body.update(extensions)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return _ProblemJSON(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class _ProblemJSON(JSONResponse):
+    """A problem may echo input that is not valid Unicode (a lone surrogate from a JSON
+    escape): then it is sent ASCII-escaped, still valid JSON, rather than failing."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
 
 
 def install_problem_handlers(app: FastAPI) -> None:
