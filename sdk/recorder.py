@@ -67,7 +67,8 @@ def sink_from_env(env: Mapping[str, str] | None = None) -> Sink:
     """The sink the environment names; raises ``SinkNotConfigured`` rather than guess.
 
     ``PROVGRAPH_DISABLED=1``: drop events. ``PROVGRAPH_URL``: the API at that URL
-    (``PROVGRAPH_SPOOL`` names the spool file). ``PROVGRAPH_SINK=neo4j``: Neo4j directly
+    (``PROVGRAPH_TOKEN``: its bearer token; ``PROVGRAPH_SPOOL`` names the spool file).
+    ``PROVGRAPH_SINK=neo4j``: Neo4j directly
     (``NEO4J_URI``..., or the managed local server).
     """
     env = os.environ if env is None else env
@@ -75,7 +76,7 @@ def sink_from_env(env: Mapping[str, str] | None = None) -> Sink:
         return NullSink()
     spool = env.get("PROVGRAPH_SPOOL") or None
     if env.get("PROVGRAPH_URL"):
-        return HttpSink(env["PROVGRAPH_URL"], spool=spool)
+        return HttpSink(env["PROVGRAPH_URL"], spool=spool, token=env.get("PROVGRAPH_TOKEN"))
     if env.get("PROVGRAPH_SINK", "").lower() == "neo4j":
         return Neo4jSink(spool=spool)
     raise SinkNotConfigured(

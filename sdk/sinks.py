@@ -48,7 +48,9 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RETRY_AFTER = 2.0
 INGEST_PATH = "/api/v1/ingest"
-_RETRYABLE = {408, 425, 429}
+# Kept in the spool, not dropped: a missing or expired token (401/403) is fixed by the
+# operator, after which the next flush delivers the run's events.
+_RETRYABLE = {401, 403, 408, 425, 429}
 
 
 class Sink(Protocol):
@@ -182,9 +184,13 @@ class HttpSink(_DurableSink):
         timeout: float = DEFAULT_TIMEOUT,
         retry_after: float = DEFAULT_RETRY_AFTER,
         headers: dict[str, str] | None = None,
+        token: str | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         super().__init__(Spool(spool or default_spool_path(self.url)), retry_after=retry_after)
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         self._client = httpx.Client(timeout=timeout, headers=headers)
 
     def _send(self, event: Event) -> None:
@@ -195,6 +201,8 @@ class HttpSink(_DurableSink):
                 headers={
                     "Content-Type": "application/x-ndjson",
                     "X-Provgraph-Event-Id": event.event_id,
+                    # The audit trail names the run that wrote (docs/security.md).
+                    **({"X-Provgraph-Run": event.run_id} if event.run_id else {}),
                 },
             )
         except httpx.TransportError as exc:

@@ -11,6 +11,8 @@ from api_server import ApiServer
 from conftest import free_port
 
 from provgraph import sdk
+from provgraph.service.security.audit import artifact_audit
+from provgraph.service.security.tokens import Scope, create_token, revoke_token
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -126,3 +128,42 @@ def test_an_invalid_event_is_rejected_not_spooled(api: ApiServer, ns: str, tmp_p
         run.produces_dataset(f"{ns}out", generated_by={f"{ns}never-declared": 3})
     assert not spool.exists()
     recorder.close()
+
+
+@pytest.fixture()
+def guarded_api(neo4j_settings: Settings, tmp_path: Path) -> Iterator[ApiServer]:
+    server = ApiServer(neo4j_settings, free_port(), tmp_path / "api.log")
+    server.env["PROVGRAPH_AUTH"] = "on"  # as when serving beyond loopback
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_token_refused_keeps_the_events_spooled_until_a_valid_one_delivers_them(
+    guarded_api: ApiServer, store: Store, ns: str, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool.ndjson"
+    reader = create_token(store, f"{ns}reader", [Scope.READ])
+    writer = create_token(store, f"{ns}writer", [Scope.WRITE])
+    try:
+        pending = []
+        for refused in (None, reader.token):  # 401 without a token, 403 with a read token
+            sink = sdk.HttpSink(guarded_api.url, spool=spool, retry_after=0, token=refused)
+            with sdk.Recorder(sink) as recorder, recorder.run(f"{ns}run", kind="generation") as run:
+                run.produces_dataset(f"{ns}out", records=5)
+            pending.append(sink.pending())
+            assert node_ids(store, ns) == []
+        assert pending[0] > 0 and pending[1] == 2 * pending[0]  # every event kept, none dropped
+
+        env = {"PROVGRAPH_URL": guarded_api.url, "PROVGRAPH_TOKEN": writer.token}
+        env["PROVGRAPH_SPOOL"] = str(spool)
+        with sdk.Recorder(sdk.sink_from_env(env)):
+            pass  # closing flushes what the refused runs spooled
+        assert not spool.exists()
+        assert node_ids(store, ns) == [f"{ns}out", f"{ns}run"]
+        trail = artifact_audit(store, f"{ns}out")
+        assert trail.events and {e.token_id for e in trail.events} == {writer.id}
+        assert {e.run for e in trail.events} == {f"{ns}run"}  # the SDK names its run
+    finally:
+        revoke_token(store, reader.id)
+        revoke_token(store, writer.id)
