@@ -24,6 +24,7 @@ from provgraph.service.api.routes import (
 from provgraph.service.api.routes import checks as checks_routes
 from provgraph.service.api.routes import openlineage as openlineage_routes
 from provgraph.service.api.routes import risk as risk_routes
+from provgraph.service.licensing.kb import load_kb
 from provgraph.service.risk import RiskThresholds
 from provgraph.service.security import TokenVerifier
 from provgraph.service.settings import Settings
@@ -57,6 +58,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Parse the license KB (~90 YAML files, seconds on a busy machine) before serving,
+        # so the first write is not the one that pays for it and times out its client.
+        load_kb()
         if dispatcher is not None:
             dispatcher.start()
         yield
