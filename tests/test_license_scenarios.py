@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -317,6 +319,24 @@ def test_unknown_licenses_are_never_permissive(client: TestClient, ns: str) -> N
     assert finding["origin"]["license"] == "LicenseRef-some-custom-terms"
 
 
+def test_unlicensed_ancestors_make_one_finding_witnessed_by_the_nearest(
+    client: TestClient, ns: str
+) -> None:
+    chain, m = [f"{ns}d{i}" for i in range(5)], f"{ns}m"
+    load(
+        client,
+        *(dataset(d) for d in chain),
+        *(edge("DERIVED_FROM", child, parent) for parent, child in itertools.pairwise(chain)),
+        model(m, model_type="llm", license="MIT"),
+        edge("TRAINED_ON", m, chain[-1]),
+    )
+    answer = licenses(client, m)
+    [finding] = findings(answer, "unknown-terms")  # not one per ancestor
+    assert finding["origin"] == {"node": chain[-1], "license": None, "clause": None}
+    assert "and 4 other ancestors likewise" in finding["explanation"]
+    assert {u["origin"] for u in answer["unknown"]} == set(chain)  # the report lists them all
+
+
 def test_or_is_satisfied_by_any_alternative(client: TestClient, ns: str) -> None:
     either, m = f"{ns}either", f"{ns}m"
     load(
@@ -398,7 +418,9 @@ def test_a_fine_tune_inherits_its_base_models_violation(client: TestClient, ns: 
     assert hops(taint)[0] == "FINE_TUNED_FROM" and taint["origin"]["node"] == llama
 
 
-def test_every_finding_names_rule_origin_path_and_citation(client: TestClient, ns: str) -> None:
+def test_every_finding_names_rule_origin_path_and_citation(
+    client: TestClient, example_loaded: Path
+) -> None:
     answer = licenses(client, "example:helpdesk-7b")
     assert answer["conflicts"]
     for finding in answer["conflicts"]:

@@ -19,6 +19,7 @@ from provgraph.service.licensing.propagation import (
     NodeFacts,
     NodeLicenses,
     Policy,
+    UnknownTerms,
 )
 from provgraph.service.models import EdgeKind
 
@@ -424,10 +425,21 @@ def _copyleft(ctx: _Context) -> Iterable[Finding]:
 
 
 def _unknown_terms(ctx: _Context) -> Iterable[Finding]:
+    # One finding per unknown license id (and one for "nothing declared"), witnessed by the
+    # nearest origin: one per ancestor would grow with the closure (quadratic alerts on a
+    # large unlicensed graph). The licenses report still lists every unknown origin.
+    by_license: dict[str | None, list[UnknownTerms]] = {}
     for unknown in ctx.here.unknown.values():
         if not unknown.path and unknown.license is None:
             continue  # the artifact's own missing license is its category, not a finding
+        by_license.setdefault(unknown.license, []).append(unknown)
+    for group in by_license.values():
+        unknown = min(group, key=lambda u: (len(u.path), u.origin))
         what = f"unknown license {unknown.license!r}" if unknown.license else "no declared license"
+        others = len(group) - 1
+        also = (
+            f" (and {others} other ancestor{'s' if others > 1 else ''} likewise)" if others else ""
+        )
         yield Finding(
             rule="unknown-terms",
             severity="warning",
@@ -435,7 +447,7 @@ def _unknown_terms(ctx: _Context) -> Iterable[Finding]:
             origin={"node": unknown.origin, "license": unknown.license, "clause": None},
             path=unknown.path,
             explanation=(
-                f"Terms unknown: {unknown.origin} has {what}, {_route(unknown.path)}; "
+                f"Terms unknown: {unknown.origin} has {what}, {_route(unknown.path)}{also}; "
                 "it is treated as restrictive, never as permissive."
             ),
             remedy=f"Find and record the license of {unknown.origin} (or add it to the KB).",
