@@ -167,7 +167,7 @@ def lineage_command(
         Direction, typer.Option(help="upstream: where it came from; downstream: what it affects.")
     ] = Direction.UPSTREAM,
     max_depth: Annotated[
-        int | None, typer.Option(min=1, max=lineage.MAX_DEPTH, help="Hops to follow.")
+        int | None, typer.Option(min=1, help=f"Hops to follow (capped at {lineage.MAX_DEPTH}).")
     ] = None,
     edge_kinds: Annotated[
         list[EdgeKind] | None,
@@ -179,7 +179,7 @@ def lineage_command(
         datetime | None, typer.Option(formats=DATE_FORMATS, help="Only edges valid at this date.")
     ] = None,
     limit: Annotated[
-        int, typer.Option(min=1, max=lineage.MAX_LIMIT, help="Nodes per page.")
+        int, typer.Option(min=1, help=f"Nodes per page (capped at {lineage.MAX_LIMIT}).")
     ] = lineage.DEFAULT_LIMIT,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
     output: Annotated[

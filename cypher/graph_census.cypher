@@ -1,22 +1,24 @@
 // graph_census: how many nodes and relationships the graph holds, and which labels and types
 // are in use (lists unsorted). A restored backup is checked against it; tests check with it
 // that writes touched nothing outside their own artifacts.
-// Params: $prefix (artifacts whose id starts with it are left out, with the conflicts recorded
-//         about them and the relationships of both; null counts all);
+// Params: $prefix (artifacts and runs whose id starts with it are left out, with the conflict
+//         and risk alerts recorded about them and the relationships of all, and the lock nodes
+//         writers create on first use; null counts all);
 //         $with_audit (false leaves out the audit trail: AuditEvent nodes, WROTE relationships).
 // Returns: one row: nodes, relationships, labels, types.
 CALL () {
   MATCH (n)
   WHERE ($with_audit OR NOT n:AuditEvent)
-    AND ($prefix IS NULL OR NOT ((n:Artifact AND n.id STARTS WITH $prefix)
-                               OR (n:Conflict AND n.node STARTS WITH $prefix)))
+    AND ($prefix IS NULL OR NOT (n:ProvgraphLock
+                               OR ((n:Artifact OR n:Run) AND n.id STARTS WITH $prefix)
+                               OR ((n:Conflict OR n:RiskAlert) AND n.node STARTS WITH $prefix)))
   RETURN count(n) AS nodes
 }
 CALL () {
   MATCH (a)-[r]->()
   WHERE ($with_audit OR type(r) <> 'WROTE')
-    AND ($prefix IS NULL OR NOT ((a:Artifact AND a.id STARTS WITH $prefix)
-                               OR (a:Conflict AND a.node STARTS WITH $prefix)))
+    AND ($prefix IS NULL OR NOT (((a:Artifact OR a:Run) AND a.id STARTS WITH $prefix)
+                               OR ((a:Conflict OR a:RiskAlert) AND a.node STARTS WITH $prefix)))
   RETURN count(r) AS relationships
 }
 CALL () {

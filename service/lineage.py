@@ -78,11 +78,14 @@ def _kinds(edge_kinds: Iterable[EdgeKind | str] | None) -> list[str]:
     return kinds
 
 
-def _check_bounds(max_depth: int | None, limit: int) -> None:
-    if max_depth is not None and not 1 <= max_depth <= MAX_DEPTH:
-        raise InvalidInput(f"max_depth must be between 1 and {MAX_DEPTH}")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+def _check_bounds(max_depth: int | None, limit: int) -> tuple[int | None, int]:
+    """Bounds below 1 are errors; bounds above the caps are clamped to them, and the answer
+    then says ``complete: false`` (with a cursor) instead of running long or timing out."""
+    if max_depth is not None and max_depth < 1:
+        raise InvalidInput("max_depth must be at least 1")
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1")
+    return (None if max_depth is None else min(max_depth, MAX_DEPTH)), min(limit, MAX_LIMIT)
 
 
 def lineage(
@@ -97,7 +100,7 @@ def lineage(
     cursor: str | None = None,
 ) -> Lineage:
     """One page of the ancestry or impact of ``artifact_id``, ordered by id."""
-    _check_bounds(max_depth, limit)
+    max_depth, limit = _check_bounds(max_depth, limit)
     query = "lineage_upstream" if direction is Direction.UPSTREAM else "lineage_downstream"
     rows = store.query(
         query,
@@ -138,7 +141,7 @@ def subgraph(
     limit: int = DEFAULT_LIMIT,
 ) -> Subgraph:
     """The root, its ancestors and descendants (capped at ``limit`` nodes) and their edges."""
-    _check_bounds(None, limit)
+    _, limit = _check_bounds(None, limit)
     rows = store.query(
         "lineage_subgraph",
         id=artifact_id,

@@ -49,10 +49,14 @@ def get_lineage(
     artifact_id: str,
     store: StoreDep,
     direction: Direction = Direction.UPSTREAM,
-    max_depth: Annotated[int | None, Query(ge=1, le=domain.MAX_DEPTH)] = None,
+    max_depth: Annotated[
+        int | None, Query(ge=1, description=f"hops to follow (capped at {domain.MAX_DEPTH})")
+    ] = None,
     edge_kinds: EdgeKindsQuery = None,
     as_of: AsOfQuery = None,
-    limit: Annotated[int, Query(ge=1, le=domain.MAX_LIMIT)] = domain.DEFAULT_LIMIT,
+    limit: Annotated[
+        int, Query(ge=1, description=f"nodes per page (capped at {domain.MAX_LIMIT})")
+    ] = domain.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> Lineage:
     return domain.lineage(
@@ -77,7 +81,9 @@ def get_subgraph(
     store: StoreDep,
     edge_kinds: EdgeKindsQuery = None,
     as_of: AsOfQuery = None,
-    limit: Annotated[int, Query(ge=1, le=domain.MAX_LIMIT)] = domain.DEFAULT_LIMIT,
+    limit: Annotated[
+        int, Query(ge=1, description=f"nodes per page (capped at {domain.MAX_LIMIT})")
+    ] = domain.DEFAULT_LIMIT,
 ) -> domain.Subgraph:
     return domain.subgraph(
         store, artifact_id, edge_kinds=_edge_kinds(edge_kinds), as_of=as_of, limit=limit
