@@ -62,7 +62,7 @@ def ingest_lines(
     alerts: bool = True,
 ) -> IngestReport:
     """Parse, validate and load NDJSON lines; then re-check license conflicts downstream."""
-    with _collector_paused():
+    with _collector_paused():  # not around the conflict check: that one builds cycles
         parsed = parse_lines(
             lines, progress=(lambda n: progress("parse", n, None)) if progress else None
         )
