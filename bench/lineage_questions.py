@@ -5,6 +5,7 @@ default limit, 1000 nodes, with the edges among them) plus the exact total."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from bench.context import Context, Dataset
@@ -18,6 +19,7 @@ from provgraph.service.store import Store
 __all__ = ["PAGE", "lineage_question", "naive_enumeration"]
 
 PAGE = domain.DEFAULT_LIMIT
+CYPHER_REPEAT = 5
 
 
 def lineage_question(
@@ -42,6 +44,13 @@ def lineage_question(
     check(first.total, [n.id for n in first.nodes], "domain")
     answer, domain_ms = timed(via_domain, ctx.repeat)
     check(answer.total, [n.id for n in answer.nodes], "domain (warm)")
+
+    # The same question with as_of set: always the Cypher query (the reference answer).
+    def via_cypher() -> Any:
+        return domain.lineage(ctx.store, root, direction=way, limit=PAGE, as_of=datetime.now(UTC))
+
+    answer, cypher_ms = timed(via_cypher, min(ctx.repeat, CYPHER_REPEAT))
+    check(answer.total, [n.id for n in answer.nodes], "Cypher")
 
     path = ctx.artifact_path(root, "lineage")
     params = {"direction": way.value, "limit": PAGE}
@@ -69,6 +78,7 @@ def lineage_question(
         "page": len(body["nodes"]),
         "page_edges": len(body["edges"]),
         "domain": {**summary(domain_ms), "cold": round(cold_ms, 3)},
+        "cypher": summary(cypher_ms),
         "api": {**summary(api_ms), "cold": round(api_cold_ms, 3)},
         "floor": summary(data.oracle.floor_ms(node, direction, ctx.repeat)),
     }

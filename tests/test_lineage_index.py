@@ -1,0 +1,127 @@
+"""The in-memory lineage index answers exactly as the Cypher queries do, and retires itself
+when the graph changes (a write moves the epoch on; an edge's validity changes in time)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from provgraph.service import lineage as lineage_module
+from provgraph.service.ingest import ingest_lines
+from provgraph.service.lineage import lineage
+from provgraph.service.lineage_index import LineageIndex, Snapshot
+from provgraph.service.models import Direction, Lineage
+from provgraph.service.store import Store
+
+KINDS = ("source", "dataset", "model")
+# parent kinds allowed per (child kind, edge type)
+EDGE_RULES = {
+    "dataset": (("DERIVED_FROM", ("dataset", "source")), ("GENERATED_BY", ("model",))),
+    "model": (("TRAINED_ON", ("dataset", "source")), ("FINE_TUNED_FROM", ("model",))),
+}
+
+
+def random_dag(ns: str, n: int = 160, seed: int = 7) -> tuple[list[str], list[str]]:
+    """NDJSON of a random lineage DAG (parents have lower numbers), with retracted and
+    future-dated edges; returns the lines and the node ids."""
+    rng = random.Random(seed)
+    kinds = ["source"] * 8 + [rng.choice(KINDS) for _ in range(n - 8)]
+    ids = [f"{ns}{kind}-{i:03d}" for i, kind in enumerate(kinds)]
+    lines = [json.dumps({"node": kind, "id": ids[i]}) for i, kind in enumerate(kinds)]
+    for child in range(8, n):
+        if kinds[child] == "source":
+            continue
+        for _ in range(rng.randint(1, 4)):
+            edge, parent_kinds = rng.choice(EDGE_RULES[kinds[child]])
+            parents = [p for p in range(child) if kinds[p] in parent_kinds]
+            if not parents:
+                continue
+            record: dict[str, object] = {"edge": edge, "from": ids[child], "to": ids[rng.choice(parents)]}
+            roll = rng.random()
+            if roll < 0.08:
+                record["valid_from"], record["valid_to"] = "2001-01-01", "2002-01-01"  # retracted
+            elif roll < 0.12:
+                record["valid_from"] = "2999-01-01"  # not valid yet
+            lines.append(json.dumps(record))
+    return lines, ids
+
+
+@pytest.fixture()
+def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[LineageIndex]:
+    """A synchronous index on every graph size, used by lineage() for this test."""
+    forced = LineageIndex(min_edges=0, background=False)
+    monkeypatch.setattr(lineage_module, "index_for", lambda store: forced)
+    yield forced
+
+
+def same(a: Lineage, b: Lineage) -> bool:
+    edges = lambda x: sorted((e.from_, e.to, str(e.model_dump())) for e in x.edges)  # noqa: E731
+    return a.model_dump(exclude={"edges"}) == b.model_dump(exclude={"edges"}) and edges(a) == edges(b)
+
+
+def test_index_answers_as_cypher_does(store: Store, ns: str, index: LineageIndex) -> None:
+    lines, ids = random_dag(ns)
+    ingest_lines(store, lines, alerts=False)
+    assert index.current(store) is not None
+    rng = random.Random(3)
+    cases = [
+        (direction, depth, kinds, limit)
+        for direction in Direction
+        for depth in (None, 1, 2)
+        for kinds in (None, ["DERIVED_FROM", "TRAINED_ON"], ["GENERATED_BY", "FINE_TUNED_FROM", "TRAINED_ON"])
+        for limit in (5, 1000)
+    ]
+    compared = 0
+    for node in rng.sample(ids, 12):
+        for direction, depth, kinds, limit in cases:
+            kw = {"direction": direction, "max_depth": depth, "edge_kinds": kinds, "limit": limit}
+            fast = lineage(store, node, **kw)
+            reference = lineage(store, node, as_of=datetime.now(UTC), **kw)  # as_of: Cypher
+            assert same(fast, reference), (node, kw)
+            if fast.next_cursor:
+                second = lineage(store, node, cursor=fast.next_cursor, **kw)
+                reference = lineage(store, node, cursor=reference.next_cursor, as_of=datetime.now(UTC), **kw)
+                assert same(second, reference), (node, kw, "page 2")
+            compared += 1
+    assert compared == 12 * len(cases)
+
+
+def test_a_write_retires_the_snapshot(store: Store, ns: str, index: LineageIndex) -> None:
+    lines, ids = random_dag(ns, n=40, seed=11)
+    ingest_lines(store, lines, alerts=False)
+    before = index.current(store)
+    assert before is not None
+    leaf, top = f"{ns}dataset-new", ids[0]
+    added = [json.dumps({"node": "dataset", "id": leaf}), json.dumps({"edge": "DERIVED_FROM", "from": leaf, "to": top})]
+    ingest_lines(store, added, alerts=False)
+    after = index.current(store)
+    assert after is not None and after.epoch > before.epoch
+    answer = lineage(store, leaf)
+    assert [n.id for n in answer.nodes] == [top] and answer.total == 1
+    impact = lineage(store, top, direction=Direction.DOWNSTREAM, limit=10_000)
+    assert leaf in {n.id for n in impact.nodes}
+
+
+def test_future_dated_edges_expire_the_snapshot(store: Store, ns: str, index: LineageIndex) -> None:
+    soon = datetime.now(UTC) + timedelta(days=3)
+    lines = [
+        json.dumps({"node": "source", "id": f"{ns}s"}),
+        json.dumps({"node": "dataset", "id": f"{ns}d"}),
+        json.dumps({"edge": "DERIVED_FROM", "from": f"{ns}d", "to": f"{ns}s", "valid_from": soon.isoformat()}),
+    ]
+    ingest_lines(store, lines, alerts=False)
+    snapshot = index.current(store)
+    assert isinstance(snapshot, Snapshot)
+    assert snapshot.expires_at is not None and snapshot.expires_at <= soon
+    assert lineage(store, f"{ns}d").total == 0  # not valid yet
+    assert snapshot.fresh(snapshot.epoch, datetime.now(UTC))
+    assert not snapshot.fresh(snapshot.epoch, soon + timedelta(seconds=1))
+    assert not snapshot.fresh(snapshot.epoch + 1, datetime.now(UTC))
+
+
+def test_small_graphs_are_left_to_cypher(store: Store) -> None:
+    assert LineageIndex(min_edges=10**12).current(store) is None
