@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 __all__ = ["Checks"]
@@ -51,9 +52,11 @@ class Checks:
                 if not self.true(question, f"origin {origin_id} outside the ancestry", ok):
                     return count
                 continue
-            ok = path[0]["from"] == root and all(
-                has_edge(hop["from"], hop["to"]) for hop in path
-            ) and all(a["to"] == b["from"] for a, b in zip(path, path[1:], strict=False))
+            ok = (
+                path[0]["from"] == root
+                and all(has_edge(hop["from"], hop["to"]) for hop in path)
+                and all(a["to"] == b["from"] for a, b in pairwise(path))
+            )
             if origin_id is not None:
                 ok = ok and path[-1]["to"] == origin_id and origin_id in members
             if not self.true(question, f"explanation path is not a lineage path: {path}", ok):

@@ -82,7 +82,9 @@ class Enriched:
         return [node_id(self.prefix, k, i) for i, k in enumerate(kinds)]
 
 
-def _pick(rng: np.random.Generator, n: int, table: tuple[tuple[str | None, float], ...]) -> list[str | None]:
+def _pick(
+    rng: np.random.Generator, n: int, table: tuple[tuple[str | None, float], ...]
+) -> list[str | None]:
     weights = np.array([w for _, w in table])
     idx = np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random(n), side="right")
     names = [name for name, _ in table]
@@ -122,7 +124,9 @@ def enrich(graph: Graph, *, prefix: str = "bench:", seed: int = 42) -> Enriched:
     ).astype(np.int64)
     edge_records[kind[graph.child] == MODEL] = records[graph.parent][kind[graph.child] == MODEL]
     edge_records[graph.rel == FINE_TUNED_FROM] = 0
-    return Enriched(graph, prefix, licenses, records, api_model, vendor, release, human, edge_records)
+    return Enriched(
+        graph, prefix, licenses, records, api_model, vendor, release, human, edge_records
+    )
 
 
 def _node(e: Enriched, i: int, ident: str) -> dict[str, object]:
@@ -155,7 +159,9 @@ def ndjson_lines(e: Enriched) -> Iterator[str]:
     for i, ident in enumerate(ids):
         yield json.dumps(_node(e, i, ident), separators=(",", ":"))
     g = e.graph
-    for j, (c, p, r) in enumerate(zip(g.child.tolist(), g.parent.tolist(), g.rel.tolist(), strict=True)):
+    for j, (c, p, r) in enumerate(
+        zip(g.child.tolist(), g.parent.tolist(), g.rel.tolist(), strict=True)
+    ):
         rec: dict[str, object] = {"edge": REL_NAMES[r], "from": ids[c], "to": ids[p]}
         if r == FINE_TUNED_FROM:
             rec["method"] = FINE_TUNE_METHODS[j % len(FINE_TUNE_METHODS)]

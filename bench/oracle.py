@@ -36,7 +36,9 @@ class Oracle:
     def closure(self, node: int, direction: str) -> npt.NDArray[np.int32]:
         """Ancestors ("up") or descendants ("down") of ``node``, the node itself excluded."""
         matrix = self.up if direction == "up" else self.down
-        order = breadth_first_order(matrix, node, directed=True, return_predecessors=False)
+        order: npt.NDArray[np.int32] = breadth_first_order(
+            matrix, node, directed=True, return_predecessors=False
+        )
         return order[1:]
 
     def floor_ms(self, node: int, direction: str, repeat: int) -> list[float]:

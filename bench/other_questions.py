@@ -30,8 +30,16 @@ def license_question(ctx: Context, qid: str, data: Dataset, node: int) -> dict[s
     root = data.ids[node]
     members = set(data.closure_ids(node, "up")) | {root}
     result: dict[str, Any] = {"question": qid, "node": root, "closure": len(members) - 1}
-    command = [sys.executable, "-m", "bench.child", "licenses", ctx.neo4j_uri, root,
-               str(ctx.repeat), str(ctx.q3_limit_s)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "bench.child",
+        "licenses",
+        ctx.neo4j_uri,
+        root,
+        str(ctx.repeat),
+        str(ctx.q3_limit_s),
+    ]
     ctx.say(f"{qid} licenses of {root} (ancestry {len(members) - 1:,})")
     try:
         done = subprocess.run(
@@ -83,7 +91,11 @@ def _check_report(
     ctx.checks.true(qid, f"{where}: report incomplete", bool(report.get("complete")))
     for key in ("clauses", "conflicts"):
         ctx.checks.paths(
-            f"{qid} {where} {key}", root, report.get(key, []), has_edge=data.has_edge, members=members
+            f"{qid} {where} {key}",
+            root,
+            report.get(key, []),
+            has_edge=data.has_edge,
+            members=members,
         )
 
 

@@ -56,7 +56,9 @@ class RelationalBaseline:
             self._conn.execute(statement)
         with self._conn.cursor().copy(f"COPY {table} (child, parent) FROM STDIN") as copy:
             for lo in range(0, graph.child.size, CHUNK):
-                pairs = np.column_stack((graph.child[lo : lo + CHUNK], graph.parent[lo : lo + CHUNK]))
+                pairs = np.column_stack(
+                    (graph.child[lo : lo + CHUNK], graph.parent[lo : lo + CHUNK])
+                )
                 buffer = io.StringIO()
                 np.savetxt(buffer, pairs, fmt="%d", delimiter="\t")
                 copy.write(buffer.getvalue())

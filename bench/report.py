@@ -31,12 +31,20 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         pg = _get(q1, "postgres", "p50")
         out.append(_target("Q1 API p50 (ms)", api, "<= 50", api is not None and api <= 50))
         ratio = round(pg / api, 2) if pg and api else None
-        out.append(_target("Q1 PostgreSQL p50 / API p50", ratio, ">= 5", ratio is not None and ratio >= 5))
+        out.append(
+            _target("Q1 PostgreSQL p50 / API p50", ratio, ">= 5", ratio is not None and ratio >= 5)
+        )
         dom = _get(q1, "domain", "p50")
-        out.append(_target("Q1 domain p50 (ms), up-large", dom, "<= 53", dom is not None and dom <= 53))
+        out.append(
+            _target("Q1 domain p50 (ms), up-large", dom, "<= 53", dom is not None and dom <= 53)
+        )
         floor = _get(q1, "floor", "p50")
         ratio = round(dom / floor, 1) if dom and floor else None
-        out.append(_target("Q1 domain p50 / in-memory floor", ratio, "<= 10", ratio is not None and ratio <= 10))
+        out.append(
+            _target(
+                "Q1 domain p50 / in-memory floor", ratio, "<= 10", ratio is not None and ratio <= 10
+            )
+        )
     mid = q.get("Q1-mid")
     if mid:
         dom = _get(mid, "domain", "p50")
@@ -44,21 +52,37 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     q3 = q.get("Q3")
     if q3:
         api = _get(q3, "api", "p50")
-        out.append(_target("Q3 API p50 (ms)", api if api is not None else q3.get("status"), "<= 150",
-                           api is not None and api <= 150))  # fmt: skip
+        out.append(
+            _target(
+                "Q3 API p50 (ms)",
+                api if api is not None else q3.get("status"),
+                "<= 150",
+                api is not None and api <= 150,
+            )
+        )
     q7 = q.get("Q7")
     if q7:
         lin = _get(q7, "lineage", "api", "p50")
         lic = _get(q7, "licenses", "api", "p50")
         naive = _get(q7, "lineage", "naive", "timed_out")
         worst = max(v for v in (lin, lic) if v is not None) if (lin or lic) else None
-        out.append(_target("Q7 API p50, Q1 and Q3 on the ladder (ms)", worst, "<= 50",
-                           worst is not None and worst <= 50 and lic is not None))  # fmt: skip
+        out.append(
+            _target(
+                "Q7 API p50, Q1 and Q3 on the ladder (ms)",
+                worst,
+                "<= 50",
+                worst is not None and worst <= 50 and lic is not None,
+            )
+        )
         out.append(_target("Q7 naive enumeration times out", naive, "true", naive is True))
     q5 = q.get("Q5")
     if q5:
         rate = q5.get("elements_per_s")
-        out.append(_target("Q5 bulk ingest (elements/s)", rate, ">= 50000", rate is not None and rate >= 50_000))
+        out.append(
+            _target(
+                "Q5 bulk ingest (elements/s)", rate, ">= 50000", rate is not None and rate >= 50_000
+            )
+        )
         secs = q5.get("seconds")
         out.append(_target("Q5 load time (s)", secs, "<= 120", secs is not None and secs <= 120))
     q6 = q.get("Q6")
@@ -123,8 +147,10 @@ def markdown(results: dict[str, Any]) -> str:
         if not r:
             continue
         if r.get("status") not in (None, "ok"):
-            lines.append(f"| {label} | {r.get('node', '-')} | {_fmt(r.get('closure'))} | "
-                         f"{r['status']} | | | | | | | | |")  # fmt: skip
+            lines.append(
+                f"| {label} | {r.get('node', '-')} | {_fmt(r.get('closure'))} | "
+                f"{r['status']} | | | | | | | | |"
+            )
             continue
         naive = r.get("naive")
         naive_text = "-"
@@ -135,26 +161,41 @@ def markdown(results: dict[str, Any]) -> str:
                 else f"{_fmt(naive['ms'])} ({naive['paths']:,} paths)"
             )
         api50 = _get(r, "api", "p50")
-        lines.append(
-            f"| {label} | {r.get('node', '-')} | {_fmt(r.get('closure'))} | {_lat(r.get('domain'))} | "
-            f"{_lat(r.get('api'))} | {_fmt(_get(r, 'api', 'cold'))} | {_fmt(_get(r, 'cypher', 'p50'))} | "
-            f"{_fmt(_get(r, 'postgres', 'p50'))} | "
-            f"{_fmt(_get(r, 'floor', 'p50'))} | {naive_text} | "
-            f"{_ratio(_get(r, 'postgres', 'p50'), api50)} | {_ratio(api50, _get(r, 'floor', 'p50'))} |"
-        )
+        pg50, floor50 = _get(r, "postgres", "p50"), _get(r, "floor", "p50")
+        cells = [
+            label,
+            str(r.get("node", "-")),
+            _fmt(r.get("closure")),
+            _lat(r.get("domain")),
+            _lat(r.get("api")),
+            _fmt(_get(r, "api", "cold")),
+            _fmt(_get(r, "cypher", "p50")),
+            _fmt(pg50),
+            _fmt(floor50),
+            naive_text,
+            _ratio(pg50, api50),
+            _ratio(api50, floor50),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     q5 = q.get("Q5")
     if q5:
-        lines += ["", f"Q5 bulk ingest: {q5['elements']:,} elements in {q5['seconds']:.1f} s = "
-                  f"**{q5['elements_per_s']:,.0f} elements/s**; peak memory of the loading process "
-                  f"{q5['peak_rss_bytes'] / MB:,.0f} MB; phases {q5.get('phases_s')}; "
-                  f"PostgreSQL COPY + indexes {_fmt(results.get('postgres_load_s'))} s"]  # fmt: skip
+        lines += [
+            "",
+            f"Q5 bulk ingest: {q5['elements']:,} elements in {q5['seconds']:.1f} s = "
+            f"**{q5['elements_per_s']:,.0f} elements/s**; peak memory of the loading process "
+            f"{q5['peak_rss_bytes'] / MB:,.0f} MB; phases {q5.get('phases_s')}; "
+            f"PostgreSQL COPY + indexes {_fmt(results.get('postgres_load_s'))} s",
+        ]
     q6 = q.get("Q6")
     if q6:
-        lines += ["", f"Q6 {q6['clients']} concurrent clients for {q6['seconds']:.0f} s: "
-                  f"**{q6['throughput_rps']:,.1f} req/s**, latency {_lat(q6['latency'])}, "
-                  f"errors {q6['errors']} (pool {q6['pool']} nodes, Q3 on the "
-                  f"{q6['license_pool']} with <= {q6['license_max_ancestors']} ancestors, "
-                  f"Q1 page {q6['page']})"]  # fmt: skip
+        lines += [
+            "",
+            f"Q6 {q6['clients']} concurrent clients for {q6['seconds']:.0f} s: "
+            f"**{q6['throughput_rps']:,.1f} req/s**, latency {_lat(q6['latency'])}, "
+            f"errors {q6['errors']} (pool {q6['pool']} nodes, Q3 on the "
+            f"{q6['license_pool']} with <= {q6['license_max_ancestors']} ancestors, "
+            f"Q1 page {q6['page']})",
+        ]
     rss = results.get("api_rss_peak_bytes")
     if rss:
         lines += ["", f"API RSS peak: {rss / MB:,.0f} MB"]
@@ -163,6 +204,9 @@ def markdown(results: dict[str, Any]) -> str:
         met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
         lines.append(f"| {t['target']} | {t['limit']} | {_fmt(t['value'])} | {met} |")
     failures = results["checks"]["failures"]
-    lines += ["", f"correctness: {results['checks']['passed']} checks passed, "
-              f"{len(failures)} failed" + ("" if not failures else ": " + "; ".join(failures[:10]))]  # fmt: skip
+    lines += [
+        "",
+        f"correctness: {results['checks']['passed']} checks passed, "
+        f"{len(failures)} failed" + ("" if not failures else ": " + "; ".join(failures[:10])),
+    ]
     return "\n".join(lines) + "\n"

@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import time
 import os
 import platform
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,18 +96,30 @@ def run(options: RunOptions) -> tuple[dict[str, Any], int]:
     sha = digest(graph)
     reference = REFERENCE_DIGESTS.get(options.nodes)
     if options.seed == 42 and reference is not None and sha != reference:
-        raise BenchSetupError(f"graph digest {sha} differs from the reference generator's {reference}")
+        raise BenchSetupError(
+            f"graph digest {sha} differs from the reference generator's {reference}"
+        )
     queries = query_nodes(graph)
-    main = Dataset("supply-chain", graph, enrich(graph, prefix=options.prefix, seed=options.seed),
-                   Oracle(graph), "edges")  # fmt: skip
+    main = Dataset(
+        "supply-chain",
+        graph,
+        enrich(graph, prefix=options.prefix, seed=options.seed),
+        Oracle(graph),
+        "edges",
+    )
     ladder = None
     if options.ladder:
         lg = diamond_ladder(options.ladder)
         want = LADDER_DIGESTS.get(options.ladder)
         if want is not None and digest(lg) != want:
             raise BenchSetupError("ladder digest differs from the reference generator's")
-        ladder = Dataset("ladder", lg, enrich(lg, prefix=f"{options.prefix}ladder:", seed=options.seed),
-                         Oracle(lg), "ladder_edges")  # fmt: skip
+        ladder = Dataset(
+            "ladder",
+            lg,
+            enrich(lg, prefix=f"{options.prefix}ladder:", seed=options.seed),
+            Oracle(lg),
+            "ladder_edges",
+        )
 
     results: dict[str, Any] = {"questions": {}}
     q = results["questions"]
@@ -127,7 +139,9 @@ def run(options: RunOptions) -> tuple[dict[str, Any], int]:
                 assert settings.neo4j_uri
                 _say("Q5: bulk ingest through provgraph.service.ingest")
                 q["Q5"] = {"question": "Q5", **_ingest(settings.neo4j_uri, data_file)}
-                _say(f"Q5: {q['Q5']['elements_per_s']:,.0f} elements/s in {q['Q5']['seconds']:.1f} s")
+                _say(
+                    f"Q5: {q['Q5']['elements_per_s']:,.0f} elements/s in {q['Q5']['seconds']:.1f} s"
+                )
                 if ladder is not None:
                     ladder_file = work / "ladder.ndjson"
                     write_ndjson(ladder.enriched, str(ladder_file))
@@ -187,20 +201,35 @@ def _questions(
     api = ApiServer(settings)
     try:
         api.wait_ready()
-        with Store.connect(settings) as store, httpx.Client(base_url=api.base_url, timeout=120) as http:
+        with (
+            Store.connect(settings) as store,
+            httpx.Client(base_url=api.base_url, timeout=120) as http,
+        ):
             results["lineage_index"] = _warm_index(store, http, main.ids[queries["up-large"].node])
             ctx = Context(
-                store=store, api=api, http=http, pg=pg, checks=checks, repeat=options.repeat,
-                naive_limit_s=options.naive_limit_s, q3_limit_s=options.q3_limit_s,
-                q6_seconds=options.q6_seconds, neo4j_uri=settings.neo4j_uri,
-                size_nodes=options.nodes, seed=options.seed, prefix=options.prefix, log=_say,
-            )  # fmt: skip
+                store=store,
+                api=api,
+                http=http,
+                pg=pg,
+                checks=checks,
+                repeat=options.repeat,
+                naive_limit_s=options.naive_limit_s,
+                q3_limit_s=options.q3_limit_s,
+                q6_seconds=options.q6_seconds,
+                neo4j_uri=settings.neo4j_uri,
+                size_nodes=options.nodes,
+                seed=options.seed,
+                prefix=options.prefix,
+                log=_say,
+            )
             up_large, up_mid, down = queries["up-large"], queries["up-mid"], queries["down-large"]
             q["Q1"] = lineage_question(ctx, "Q1", main, up_large.node, "up")
             q["Q1-mid"] = lineage_question(ctx, "Q1-mid", main, up_mid.node, "up")
-            q["Q1-mid"]["naive"] = naive_enumeration(
-                ctx, main.ids[up_mid.node], up_mid.closure
-            ) if options.nodes <= 100_000 else {"timed_out": None, "note": "skipped at this size"}
+            q["Q1-mid"]["naive"] = (
+                naive_enumeration(ctx, main.ids[up_mid.node], up_mid.closure)
+                if options.nodes <= 100_000
+                else {"timed_out": None, "note": "skipped at this size"}
+            )
             q["Q2"] = lineage_question(ctx, "Q2", main, down.node, "down")
             q["Q3"] = license_question(ctx, "Q3", main, up_large.node)
             q["Q4"] = risk_question(ctx, main, up_large.node)

@@ -91,10 +91,19 @@ class ApiServer:
             env["NEO4J_PASSWORD"] = settings.neo4j_password
         env["PROVGRAPH_HOME"] = str(settings.home)
         command = [
-            sys.executable, "-m", "uvicorn", "provgraph.service.api:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(self.port),
-            "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "provgraph.service.api:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
         self._ps = psutil.Process(self.process.pid)
         self.peak_rss = 0
@@ -170,22 +179,50 @@ class PostgresServer:
             os.chown(root_dir, entry.pw_uid, entry.pw_gid)
         server = cls(bin_dir, free_port(), data_dir, root_dir, user)
         server._run(
-            [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", user, "--auth=trust",
-             "--no-sync", "-E", "UTF8", "--locale=C"]
-        )  # fmt: skip
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                user,
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ]
+        )
         log = (root_dir / "postgres.log").open("ab")
         server.process = subprocess.Popen(
             server._as_owner(
-                [str(bin_dir / "postgres"), "-D", str(data_dir), "-p", str(server.port),
-                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={root_dir}",
-                 "-c", f"shared_buffers={shared_buffers}", "-c", f"work_mem={work_mem}",
-                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "jit=off",
-                 "-c", "max_parallel_workers_per_gather=0"]
+                [
+                    str(bin_dir / "postgres"),
+                    "-D",
+                    str(data_dir),
+                    "-p",
+                    str(server.port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    f"unix_socket_directories={root_dir}",
+                    "-c",
+                    f"shared_buffers={shared_buffers}",
+                    "-c",
+                    f"work_mem={work_mem}",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "jit=off",
+                    "-c",
+                    "max_parallel_workers_per_gather=0",
+                ]
             ),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         server._wait_ready()
         return server
 
@@ -195,7 +232,10 @@ class PostgresServer:
 
     def version(self) -> str:
         out = subprocess.run(
-            [str(self.bin_dir / "postgres"), "--version"], capture_output=True, text=True, check=False
+            [str(self.bin_dir / "postgres"), "--version"],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return out.stdout.strip()
 
@@ -203,8 +243,14 @@ class PostgresServer:
         if os.geteuid() != 0:
             return command
         entry = pwd.getpwnam(self.user)
-        return ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}",
-                "--clear-groups", "--", *command]  # fmt: skip
+        return [
+            "setpriv",
+            f"--reuid={entry.pw_uid}",
+            f"--regid={entry.pw_gid}",
+            "--clear-groups",
+            "--",
+            *command,
+        ]
 
     def _run(self, command: list[str]) -> None:
         done = subprocess.run(

@@ -93,7 +93,7 @@ def _choice_from_cdf(u: npt.NDArray[np.float64], probs: tuple[float, ...]) -> np
     return np.searchsorted(cdf, u, side="right").astype(np.int8)
 
 
-def generate(  # noqa: PLR0913 - the reference's parameters, kept as they are
+def generate(
     n_nodes: int,
     n_layers: int = 50,
     seed: int = 42,

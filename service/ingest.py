@@ -66,9 +66,7 @@ def ingest_lines(
         parsed = parse_lines(
             lines, progress=(lambda n: progress("parse", n, None)) if progress else None
         )
-        report = _ingest(
-            store, parsed, source=source, skip_invalid=skip_invalid, progress=progress
-        )
+        report = _ingest(store, parsed, source=source, skip_invalid=skip_invalid, progress=progress)
     return _with_alerts(store, report, parsed) if alerts else report
 
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-
 from pydantic import BaseModel
 
 from provgraph.service.errors import InvalidInput, NotFound
@@ -181,7 +180,9 @@ def _from_index(
     page_ids: list[str] = snapshot.ids[rest[:limit]].tolist()
     upstream = direction is Direction.UPSTREAM
     children = ([artifact_id] if upstream and after is None else []) + page_ids
-    row = store.query("lineage_page", ids=page_ids, children=children, edge_kinds=kinds, as_of=now)[0]
+    row = store.query("lineage_page", ids=page_ids, children=children, edge_kinds=kinds, as_of=now)[
+        0
+    ]
     if len(row["nodes"]) != len(page_ids):
         return None  # an artifact went away since the snapshot: let Cypher answer
     member = np.zeros(snapshot.ids.size, dtype=bool)

@@ -179,7 +179,10 @@ class LineageIndex:
         with self._lock:
             if self._building:
                 return
-            if self._failed_at is not None and time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S:
+            if (
+                self._failed_at is not None
+                and time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE_S
+            ):
                 return
             self._building = True
 
@@ -220,7 +223,9 @@ def build_snapshot(store: Store) -> Snapshot | None:
     bits: list[npt.NDArray[np.int8]] = []
     expires_at: datetime | None = None
     for lo in range(0, ids.size, EDGE_BATCH):
-        part = store.query("lineage_index_edges", ids=ids[lo : lo + EDGE_BATCH].tolist(), now=built_at)
+        part = store.query(
+            "lineage_index_edges", ids=ids[lo : lo + EDGE_BATCH].tolist(), now=built_at
+        )
         row: dict[str, Any] = part[0]
         parents = np.array(row["parents"], dtype=object)
         at = np.searchsorted(ids, parents)

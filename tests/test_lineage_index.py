@@ -40,7 +40,11 @@ def random_dag(ns: str, n: int = 160, seed: int = 7) -> tuple[list[str], list[st
             parents = [p for p in range(child) if kinds[p] in parent_kinds]
             if not parents:
                 continue
-            record: dict[str, object] = {"edge": edge, "from": ids[child], "to": ids[rng.choice(parents)]}
+            record: dict[str, object] = {
+                "edge": edge,
+                "from": ids[child],
+                "to": ids[rng.choice(parents)],
+            }
             roll = rng.random()
             if roll < 0.08:
                 record["valid_from"], record["valid_to"] = "2001-01-01", "2002-01-01"  # retracted
@@ -60,7 +64,9 @@ def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[LineageIndex]:
 
 def same(a: Lineage, b: Lineage) -> bool:
     edges = lambda x: sorted((e.from_, e.to, str(e.model_dump())) for e in x.edges)  # noqa: E731
-    return a.model_dump(exclude={"edges"}) == b.model_dump(exclude={"edges"}) and edges(a) == edges(b)
+    return a.model_dump(exclude={"edges"}) == b.model_dump(exclude={"edges"}) and edges(a) == edges(
+        b
+    )
 
 
 def test_index_answers_as_cypher_does(store: Store, ns: str, index: LineageIndex) -> None:
@@ -72,7 +78,11 @@ def test_index_answers_as_cypher_does(store: Store, ns: str, index: LineageIndex
         (direction, depth, kinds, limit)
         for direction in Direction
         for depth in (None, 1, 2)
-        for kinds in (None, ["DERIVED_FROM", "TRAINED_ON"], ["GENERATED_BY", "FINE_TUNED_FROM", "TRAINED_ON"])
+        for kinds in (
+            None,
+            ["DERIVED_FROM", "TRAINED_ON"],
+            ["GENERATED_BY", "FINE_TUNED_FROM", "TRAINED_ON"],
+        )
         for limit in (5, 1000)
     ]
     compared = 0
@@ -84,7 +94,9 @@ def test_index_answers_as_cypher_does(store: Store, ns: str, index: LineageIndex
             assert same(fast, reference), (node, kw)
             if fast.next_cursor:
                 second = lineage(store, node, cursor=fast.next_cursor, **kw)
-                reference = lineage(store, node, cursor=reference.next_cursor, as_of=datetime.now(UTC), **kw)
+                reference = lineage(
+                    store, node, cursor=reference.next_cursor, as_of=datetime.now(UTC), **kw
+                )
                 assert same(second, reference), (node, kw, "page 2")
             compared += 1
     assert compared == 12 * len(cases)
@@ -96,7 +108,10 @@ def test_a_write_retires_the_snapshot(store: Store, ns: str, index: LineageIndex
     before = index.current(store)
     assert before is not None
     leaf, top = f"{ns}dataset-new", ids[0]
-    added = [json.dumps({"node": "dataset", "id": leaf}), json.dumps({"edge": "DERIVED_FROM", "from": leaf, "to": top})]
+    added = [
+        json.dumps({"node": "dataset", "id": leaf}),
+        json.dumps({"edge": "DERIVED_FROM", "from": leaf, "to": top}),
+    ]
     ingest_lines(store, added, alerts=False)
     after = index.current(store)
     assert after is not None and after.epoch > before.epoch
@@ -111,7 +126,14 @@ def test_future_dated_edges_expire_the_snapshot(store: Store, ns: str, index: Li
     lines = [
         json.dumps({"node": "source", "id": f"{ns}s"}),
         json.dumps({"node": "dataset", "id": f"{ns}d"}),
-        json.dumps({"edge": "DERIVED_FROM", "from": f"{ns}d", "to": f"{ns}s", "valid_from": soon.isoformat()}),
+        json.dumps(
+            {
+                "edge": "DERIVED_FROM",
+                "from": f"{ns}d",
+                "to": f"{ns}s",
+                "valid_from": soon.isoformat(),
+            }
+        ),
     ]
     ingest_lines(store, lines, alerts=False)
     snapshot = index.current(store)

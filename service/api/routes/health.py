@@ -22,4 +22,8 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> dict[str, Any]:
     store = request.app.state.stores.get()
     store.ping()
-    return {"status": "ready", "database": store.database, "lineage_index": index_for(store).status()}
+    return {
+        "status": "ready",
+        "database": store.database,
+        "lineage_index": index_for(store).status(),
+    }
