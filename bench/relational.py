@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from bench.supply_chain import Graph
+from bench.timing import timed
 
 __all__ = ["RelationalBaseline"]
 
@@ -71,12 +72,12 @@ class RelationalBaseline:
         row = self._conn.execute(query, {"node": node}).fetchone()
         return int(row[0])
 
-    def timed(self, table: str, node: int, direction: str, repeat: int) -> tuple[int, list[float]]:
-        size, times = 0, []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            size = self.closure_size(table, node, direction)
-            times.append((time.perf_counter() - start) * 1000)
+    def timed(
+        self, table: str, node: int, direction: str, repeat: int, budget_s: float
+    ) -> tuple[int, list[float]]:
+        """One cold run (dropped), then up to ``repeat`` warm ones within ``budget_s``."""
+        self.closure_size(table, node, direction)
+        size, times = timed(lambda: self.closure_size(table, node, direction), repeat, budget_s)
         return size, times
 
     def close(self) -> None:

@@ -34,12 +34,18 @@ def timed_call(work: Callable[[], T]) -> tuple[T, float]:
     return result, (time.perf_counter() - start) * 1000
 
 
-def timed(work: Callable[[], T], repeat: int) -> tuple[T, list[float]]:
-    """Run ``work`` ``repeat`` times; returns the last result and every wall time."""
+def timed(
+    work: Callable[[], T], repeat: int, budget_s: float | None = None
+) -> tuple[T, list[float]]:
+    """Run ``work`` ``repeat`` times (fewer once ``budget_s`` is spent, at least once);
+    returns the last result and every wall time."""
     times: list[float] = []
     result: T | None = None
+    deadline = None if budget_s is None else time.perf_counter() + budget_s
     for _ in range(max(1, repeat)):
         result, ms = timed_call(work)
         times.append(ms)
+        if deadline is not None and time.perf_counter() + ms / 1000 > deadline:
+            break
     assert result is not None
     return result, times

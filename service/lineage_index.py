@@ -24,10 +24,10 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -38,9 +38,10 @@ from provgraph.service.errors import ProvgraphError
 from provgraph.service.models import LINEAGE_EDGE_KINDS, Direction
 from provgraph.service.store import Store
 
-__all__ = ["INDEX_MIN_EDGES", "Closure", "LineageIndex", "Snapshot", "index_for"]
+__all__ = ["INDEX_MIN_EDGES", "Closure", "EpochCache", "LineageIndex", "Snapshot", "index_for"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 INDEX_MIN_EDGES = 50_000
 ID_BATCH = 100_000
@@ -264,3 +265,45 @@ def index_for(store: Store) -> LineageIndex:
         if index is None:
             index = _INDEXES[store] = LineageIndex()
         return index
+
+
+class EpochCache:
+    """Answers computed from the graph as it is now, kept while the lineage snapshot they
+    were computed under is still fresh (same epoch, no validity change since): a write
+    through provgraph, or time passing an edge's ``valid_from``/``valid_to``, retires them.
+
+    Only used where the index is (large graphs); bounded in entries, and an answer bigger
+    than ``max_items`` (as ``size`` counts) is not kept.
+    """
+
+    def __init__(self, *, max_entries: int = 256, max_items: int = 20_000) -> None:
+        self.max_entries = max_entries
+        self.max_items = max_items
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[int, Any], tuple[Snapshot, Any]] = {}
+
+    def get(
+        self,
+        store: Store,
+        key: Any,
+        compute: Callable[[], T],
+        size: Callable[[T], int] = lambda _: 0,
+        index: LineageIndex | None = None,
+    ) -> T:
+        snapshot = (index or index_for(store)).current(store)
+        if snapshot is None:
+            return compute()
+        slot = (id(store), key)
+        with self._lock:
+            hit = self._entries.get(slot)
+            if hit is not None and hit[0] is snapshot:
+                self._entries[slot] = self._entries.pop(slot)  # most recent last
+                answer: T = hit[1]
+                return answer
+        answer = compute()
+        if size(answer) <= self.max_items:
+            with self._lock:
+                self._entries[slot] = (snapshot, answer)
+                while len(self._entries) > self.max_entries:
+                    self._entries.pop(next(iter(self._entries)))
+        return answer

@@ -13,7 +13,7 @@ import pytest
 from provgraph.service import lineage as lineage_module
 from provgraph.service.ingest import ingest_lines
 from provgraph.service.lineage import lineage
-from provgraph.service.lineage_index import LineageIndex, Snapshot
+from provgraph.service.lineage_index import EpochCache, LineageIndex, Snapshot
 from provgraph.service.models import Direction, Lineage
 from provgraph.service.store import Store
 
@@ -147,3 +147,39 @@ def test_future_dated_edges_expire_the_snapshot(store: Store, ns: str, index: Li
 
 def test_small_graphs_are_left_to_cypher(store: Store) -> None:
     assert LineageIndex(min_edges=10**12).current(store) is None
+
+
+def test_epoch_cache_keeps_answers_until_a_write(
+    store: Store, ns: str, index: LineageIndex
+) -> None:
+    lines, _ = random_dag(ns, n=30, seed=5)
+    ingest_lines(store, lines, alerts=False)
+    cache = EpochCache(max_entries=2, max_items=10)
+    computed: list[str] = []
+
+    def compute(key: str) -> list[str]:
+        computed.append(key)
+        return [key]
+
+    def get(key: str, items: int = 1) -> list[str]:
+        return cache.get(store, key, lambda: compute(key), size=lambda _: items, index=index)
+
+    assert get("a") == ["a"] and get("a") == ["a"]
+    assert computed == ["a"]  # the second answer came from the cache
+    get("b"), get("c")  # only two entries are kept: "a" goes
+    get("a")
+    assert computed == ["a", "b", "c", "a"]
+    get("big", items=11), get("big", items=11)  # too big to keep
+    assert computed.count("big") == 2
+    ingest_lines(store, [json.dumps({"node": "source", "id": f"{ns}late"})], alerts=False)
+    get("a")  # the write moved the epoch on: computed again
+    assert computed[-1] == "a" and computed.count("a") == 3
+
+
+def test_cache_is_not_used_without_an_index(store: Store) -> None:
+    cache = EpochCache()
+    calls: list[int] = []
+    off = LineageIndex(min_edges=10**12)
+    for _ in range(2):
+        cache.get(store, "k", lambda: calls.append(1), index=off)
+    assert calls == [1, 1]
