@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -57,10 +58,10 @@ class Context:
     size_nodes: int
     seed: int
     prefix: str
-    log: object = print
+    log: Callable[[str], None] = print
 
     def say(self, message: str) -> None:
-        self.log(message)  # type: ignore[operator]
+        self.log(message)
 
     @staticmethod
     def artifact_path(artifact_id: str, suffix: str) -> str:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +48,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def neo4j_for_bench(
-    workdir: Path, *, heap: str, pagecache: str, log: object = print
+    workdir: Path, *, heap: str, pagecache: str, log: Callable[[str], None] = print
 ) -> Iterator[Settings]:
     """``NEO4J_URI`` if set (never started nor stopped here), else a fresh managed server
     in ``workdir`` (an empty database, so the load measures a real bulk ingest)."""
@@ -70,7 +70,7 @@ def neo4j_for_bench(
         http=False,
     )
     connection = server.start(timeout=300)
-    log(f"Neo4j {server.version} on {connection.uri} (heap {heap}, page cache {pagecache})")  # type: ignore[operator]
+    log(f"Neo4j {server.version} on {connection.uri} (heap {heap}, page cache {pagecache})")
     try:
         yield Settings(neo4j_uri=connection.uri, home=home, cache=base.cache)
     finally:
