@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from provgraph.service.errors import InvalidInput, NotFound
-from provgraph.service.lineage_index import index_for
+from provgraph.service.lineage_index import index_for, page_props
 from provgraph.service.models import (
     LINEAGE_EDGE_KINDS,
     Artifact,
@@ -125,10 +125,8 @@ def lineage(
     if not rows:
         raise NotFound(artifact_id)
     row = rows[0]
-    return _answer(
-        artifact_id, direction, row["nodes"], row["edges"], row["total"], row["remaining"],
-        bool(row["beyond_depth"]),
-    )  # fmt: skip
+    total, remaining, beyond = row["total"], row["remaining"], bool(row["beyond_depth"])
+    return _answer(artifact_id, direction, row["nodes"], row["edges"], total, remaining, beyond)
 
 
 def _answer(
@@ -180,23 +178,40 @@ def _from_index(
     page_ids: list[str] = snapshot.ids[rest[:limit]].tolist()
     upstream = direction is Direction.UPSTREAM
     children = ([artifact_id] if upstream and after is None else []) + page_ids
-    row = store.query("lineage_page", ids=page_ids, children=children, edge_kinds=kinds, as_of=now)[
-        0
-    ]
+    page = store.query(
+        "lineage_page", ids=page_ids, children=children, edge_kinds=kinds, as_of=now, raw=True
+    )
+    row = page[0]
     if len(row["nodes"]) != len(page_ids):
         return None  # an artifact went away since the snapshot: let Cypher answer
+    nodes: list[dict[str, Any]] = []
+    for item in row["nodes"]:
+        props = page_props(item)
+        if props is None:
+            return None
+        nodes.append({**props, "kind": item["kind"]})
+    found: list[dict[str, Any]] = []
+    for item in row["edges"]:
+        props = page_props(item)
+        if props is None:
+            return None
+        found.append(
+            {"from": item["from"], "to": item["to"], "type": item["type"], "properties": props}
+        )
+    if upstream and max_depth is None:
+        # Every valid parent of an ancestor is an ancestor: nothing to filter.
+        total, remaining = int(closure.positions.size), int(rest.size)
+        return _answer(artifact_id, direction, nodes, found, total, remaining, False)
     member = np.zeros(snapshot.ids.size, dtype=bool)
     member[closure.positions] = True
     if not upstream:
         member[root] = True  # impact edges may point at the root itself
-    targets = np.array([e["to"] for e in row["edges"]], dtype=object)
+    targets = np.array([e["to"] for e in found], dtype=object)
     at = np.minimum(np.searchsorted(snapshot.ids, targets), snapshot.ids.size - 1)
     keep = (snapshot.ids[at] == targets) & member[at] if targets.size else np.empty(0, bool)
-    edges = [e for e, kept in zip(row["edges"], keep.tolist(), strict=True) if kept]
-    return _answer(
-        artifact_id, direction, row["nodes"], edges, int(closure.positions.size), int(rest.size),
-        closure.beyond_depth,
-    )  # fmt: skip
+    edges = [e for e, kept in zip(found, keep.tolist(), strict=True) if kept]
+    total, remaining = int(closure.positions.size), int(rest.size)
+    return _answer(artifact_id, direction, nodes, edges, total, remaining, closure.beyond_depth)
 
 
 def subgraph(

@@ -22,6 +22,7 @@ budget of 53 ms; a BFS over CSR arrays takes 5 ms (docs/benchmarks.md).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -38,7 +39,16 @@ from provgraph.service.errors import ProvgraphError
 from provgraph.service.models import LINEAGE_EDGE_KINDS, Direction
 from provgraph.service.store import Store
 
-__all__ = ["INDEX_MIN_EDGES", "Closure", "EpochCache", "LineageIndex", "Snapshot", "index_for"]
+__all__ = [
+    "INDEX_MIN_EDGES",
+    "Closure",
+    "EpochCache",
+    "LineageIndex",
+    "Snapshot",
+    "driver_iso",
+    "index_for",
+    "page_props",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -208,7 +218,7 @@ def build_snapshot(store: Store) -> Snapshot | None:
     chunks: list[npt.NDArray[np.object_]] = []
     after = ""
     while True:
-        batch = store.query("lineage_index_ids", after=after, limit=ID_BATCH)[0]["ids"]
+        batch = store.query("lineage_index_ids", after=after, limit=ID_BATCH, raw=True)[0]["ids"]
         if not batch:
             break
         chunks.append(np.array(batch, dtype=object))
@@ -225,7 +235,7 @@ def build_snapshot(store: Store) -> Snapshot | None:
     expires_at: datetime | None = None
     for lo in range(0, ids.size, EDGE_BATCH):
         part = store.query(
-            "lineage_index_edges", ids=ids[lo : lo + EDGE_BATCH].tolist(), now=built_at
+            "lineage_index_edges", ids=ids[lo : lo + EDGE_BATCH].tolist(), now=built_at, raw=True
         )
         row: dict[str, Any] = part[0]
         parents = np.array(row["parents"], dtype=object)
@@ -307,3 +317,30 @@ class EpochCache:
                 while len(self._entries) > self.max_entries:
                     self._entries.pop(next(iter(self._entries)))
         return answer
+
+
+_CYPHER_DATETIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})(?:\[[^\]]+\])?"
+)
+
+
+def driver_iso(text: str) -> str | None:
+    """Cypher's ``toString`` of a zoned datetime in the driver's ``iso_format`` (what the
+    Cypher queries' answers carry): nine fraction digits, ``+00:00`` for UTC. None when the
+    text has another shape (then the caller lets Cypher answer)."""
+    match = _CYPHER_DATETIME.fullmatch(text)
+    if match is None:
+        return None
+    base, fraction, offset = match.groups()
+    return f"{base}.{(fraction or '').ljust(9, '0')}{'+00:00' if offset == 'Z' else offset}"
+
+
+def page_props(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The properties of a ``lineage_page`` node or edge as a dict, datetimes as ISO text."""
+    props = dict(item["props"])
+    for key in item["zoned"]:
+        iso = driver_iso(props[key])
+        if iso is None:
+            return None
+        props[key] = iso
+    return props
