@@ -85,7 +85,10 @@ class Tx:
         if cypher.DEPTH_MARKER in text:
             text = cypher.with_depth(text, max_depth)
         result = self._tx.run(text, params)
-        rows = [dict(record.items()) if raw else record.data() for record in result]
+        rows = [
+            dict(zip(record.keys(), record, strict=True)) if raw else record.data()
+            for record in result
+        ]
         if self._counts is not None:
             self._counts.add(result.consume().counters)
         return rows
