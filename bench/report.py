@@ -34,6 +34,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             _target("Q1 PostgreSQL p50 / API p50", ratio, ">= 5", ratio is not None and ratio >= 5)
         )
+        only = _get(q1, "api_total_only", "p50")
+        ratio = round(pg / only, 2) if pg and only else None
+        out.append(
+            _target(
+                "Q1 PostgreSQL p50 / API total-only p50 (limit=1)", ratio, ">= 5 (context)", None
+            )
+        )
         dom = _get(q1, "domain", "p50")
         out.append(
             _target("Q1 domain p50 (ms), up-large", dom, "<= 53", dom is not None and dom <= 53)
@@ -120,6 +127,14 @@ def _lat(d: Any) -> str:
     return f"{_fmt(d['p50'])} / {_fmt(d['p95'])} / {_fmt(d['p99'])}"
 
 
+def _total_only(r: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The API asked with limit=1: the closure and its size, as PostgreSQL's count(*)."""
+    if not r or "api_total_only" not in r:
+        return None
+    keep = ("node", "closure", "postgres", "floor")
+    return {**{k: r[k] for k in keep if k in r}, "api": r["api_total_only"]}
+
+
 def markdown(results: dict[str, Any]) -> str:
     q = results["questions"]
     meta = results["meta"]
@@ -136,8 +151,10 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     rows: list[tuple[str, dict[str, Any] | None]] = [
         ("Q1 up-large", q.get("Q1")),
+        ("Q1 up-large, total only", _total_only(q.get("Q1"))),
         ("Q1 up-mid", q.get("Q1-mid")),
         ("Q2 down-large", q.get("Q2")),
+        ("Q2 down-large, total only", _total_only(q.get("Q2"))),
         ("Q3 licenses", q.get("Q3")),
         ("Q4 risk", q.get("Q4")),
         ("Q7 ladder Q1", _get(q, "Q7", "lineage")),
