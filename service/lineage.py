@@ -174,8 +174,8 @@ def _from_index(
     closure = snapshot.closure(root, direction, kinds, max_depth)
     rest = closure.positions
     if after is not None:
-        rest = rest[rest >= np.searchsorted(snapshot.ids, after, side="right")]
-    page_ids: list[str] = snapshot.ids[rest[:limit]].tolist()
+        rest = rest[rest >= snapshot.first_after(after)]
+    page_ids = snapshot.id_list(rest[:limit])
     upstream = direction is Direction.UPSTREAM
     children = ([artifact_id] if upstream and after is None else []) + page_ids
     page = store.query(
@@ -202,13 +202,12 @@ def _from_index(
         # Every valid parent of an ancestor is an ancestor: nothing to filter.
         total, remaining = int(closure.positions.size), int(rest.size)
         return _answer(artifact_id, direction, nodes, found, total, remaining, False)
-    member = np.zeros(snapshot.ids.size, dtype=bool)
+    member = np.zeros(snapshot.size, dtype=bool)
     member[closure.positions] = True
     if not upstream:
         member[root] = True  # impact edges may point at the root itself
-    targets = np.array([e["to"] for e in found], dtype=object)
-    at = np.minimum(np.searchsorted(snapshot.ids, targets), snapshot.ids.size - 1)
-    keep = (snapshot.ids[at] == targets) & member[at] if targets.size else np.empty(0, bool)
+    at = snapshot.positions([e["to"] for e in found])
+    keep = (at >= 0) & member[np.maximum(at, 0)]
     edges = [e for e, kept in zip(found, keep.tolist(), strict=True) if kept]
     total, remaining = int(closure.positions.size), int(rest.size)
     return _answer(artifact_id, direction, nodes, edges, total, remaining, closure.beyond_depth)

@@ -78,7 +78,7 @@ class Snapshot:
     epoch: int
     built_at: datetime
     expires_at: datetime | None  # the next instant an edge's validity changes
-    ids: npt.NDArray[np.object_]
+    ids: npt.NDArray[Any]  # sorted keys: UTF-8 bytes (fixed width) or str objects
     up: sp.csr_matrix  # child -> parent; data: bit of the edge kind
     down: sp.csr_matrix  # parent -> child
     _filtered: dict[tuple[bool, int], sp.csr_matrix] = field(default_factory=dict)
@@ -90,9 +90,30 @@ class Snapshot:
     def fresh(self, epoch: int, now: datetime) -> bool:
         return epoch == self.epoch and (self.expires_at is None or now < self.expires_at)
 
+    @property
+    def size(self) -> int:
+        return int(self.ids.size)
+
+    def positions(self, artifact_ids: list[str]) -> npt.NDArray[np.int64]:
+        """Position of each id, -1 where the snapshot does not hold it."""
+        if not artifact_ids or not self.size:
+            return np.full(len(artifact_ids), -1, dtype=np.int64)
+        keys, fits = _as_keys(artifact_ids, self.ids.dtype)
+        at = np.minimum(np.searchsorted(self.ids, keys), self.size - 1)
+        return np.where((self.ids[at] == keys) & fits, at, -1).astype(np.int64)
+
     def position(self, artifact_id: str) -> int | None:
-        i = int(np.searchsorted(self.ids, artifact_id))
-        return i if i < self.ids.size and self.ids[i] == artifact_id else None
+        at = int(self.positions([artifact_id])[0])
+        return None if at < 0 else at
+
+    def first_after(self, artifact_id: str) -> int:
+        """The position of the first id greater than ``artifact_id`` (a key cut to the
+        width still finds it: no stored id lies between the cut key and the whole one)."""
+        keys, _ = _as_keys([artifact_id], self.ids.dtype)
+        return int(np.searchsorted(self.ids, keys[0], side="right"))
+
+    def id_list(self, positions: Positions) -> list[str]:
+        return _id_list(self.ids[positions])
 
     def matrix(self, direction: Direction, kinds: Iterable[str]) -> sp.csr_matrix:
         bits = sum(_BITS[k] for k in set(kinds))
@@ -116,7 +137,7 @@ class Snapshot:
         if max_depth is None:
             order = breadth_first_order(matrix, root, directed=True, return_predecessors=False)
             return Closure(np.sort(order[1:]).astype(np.int64), False)
-        seen = np.zeros(self.ids.size, dtype=bool)
+        seen = np.zeros(self.size, dtype=bool)
         seen[root] = True
         frontier = np.array([root], dtype=np.int64)
         found: list[Positions] = []
@@ -170,7 +191,7 @@ class LineageIndex:
         if snapshot is not None:
             info.update(
                 epoch=snapshot.epoch,
-                artifacts=int(snapshot.ids.size),
+                artifacts=snapshot.size,
                 edges=snapshot.edges,
                 built_at=snapshot.built_at.isoformat(),
             )
@@ -229,19 +250,20 @@ def build_snapshot(store: Store) -> Snapshot | None:
         # for characters beyond U+FFFF. Pages must come in Cypher's order, so do not index.
         log.info("artifact ids are not in the same order in Neo4j and Python: no lineage index")
         return None
+    keys = _compact(ids.tolist())  # bytes when ids are short: a third of the memory
+    del ids, chunks
     rows: list[npt.NDArray[np.int32]] = []
     cols: list[npt.NDArray[np.int32]] = []
     bits: list[npt.NDArray[np.int8]] = []
     expires_at: datetime | None = None
-    for lo in range(0, ids.size, EDGE_BATCH):
-        part = store.query(
-            "lineage_index_edges", ids=ids[lo : lo + EDGE_BATCH].tolist(), now=built_at, raw=True
-        )
+    n = int(keys.size)
+    for lo in range(0, n, EDGE_BATCH):
+        batch_ids = _id_list(keys[lo : lo + EDGE_BATCH])
+        part = store.query("lineage_index_edges", ids=batch_ids, now=built_at, raw=True)
         row: dict[str, Any] = part[0]
-        parents = np.array(row["parents"], dtype=object)
-        at = np.searchsorted(ids, parents)
-        at = np.minimum(at, max(ids.size - 1, 0))
-        if parents.size and not bool(np.all(ids[at] == parents)):
+        parents, fits = _as_keys(row["parents"], keys.dtype)
+        at = np.minimum(np.searchsorted(keys, parents), max(n - 1, 0))
+        if parents.size and not bool(np.all((keys[at] == parents) & fits)):
             return None  # an artifact appeared while we read: a write, so the epoch moved
         rows.append(lo + np.asarray(row["children"], dtype=np.int32))
         cols.append(at.astype(np.int32))
@@ -252,7 +274,6 @@ def build_snapshot(store: Store) -> Snapshot | None:
             expires_at = instant if expires_at is None else min(expires_at, instant)
     if int(store.query("lineage_epoch")[0]["epoch"]) != epoch:
         return None
-    n = ids.size
     r = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
     c = np.concatenate(cols) if cols else np.empty(0, dtype=np.int32)
     b = np.concatenate(bits) if bits else np.empty(0, dtype=np.int8)
@@ -261,7 +282,37 @@ def build_snapshot(store: Store) -> Snapshot | None:
     del r, c, b
     down = up.transpose().tocsr()
     log.info("lineage index: %d artifacts, %d edges, epoch %d", n, up.nnz, epoch)
-    return Snapshot(epoch, built_at, expires_at, ids, up, down)
+    return Snapshot(epoch, built_at, expires_at, keys, up, down)
+
+
+ID_BYTES_MAX = 64
+
+
+def _compact(artifact_ids: list[str]) -> npt.NDArray[Any]:
+    """Sorted ids as fixed-width UTF-8 bytes (byte order is code point order, the order
+    checked above) when the longest fits in ``ID_BYTES_MAX`` bytes, else as str objects."""
+    encoded = [i.encode() for i in artifact_ids]
+    width = max((len(e) for e in encoded), default=1)
+    if width <= ID_BYTES_MAX:
+        return np.array(encoded, dtype=f"S{width}")
+    return np.array(artifact_ids, dtype=object)
+
+
+def _as_keys(
+    artifact_ids: list[str], dtype: np.dtype[Any]
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """Ids in the form the snapshot holds them, and which fit its width (a longer id is
+    cut to the width, so it must not count as found)."""
+    if dtype.kind != "S":
+        return np.array(artifact_ids, dtype=object), np.ones(len(artifact_ids), dtype=bool)
+    encoded = [i.encode() for i in artifact_ids]
+    fits = np.array([len(e) <= dtype.itemsize for e in encoded], dtype=bool)
+    return np.array(encoded, dtype=object).astype(dtype), fits
+
+
+def _id_list(keys: npt.NDArray[Any]) -> list[str]:
+    values = keys.tolist()
+    return [v.decode() for v in values] if keys.dtype.kind == "S" else values
 
 
 _INDEXES: weakref.WeakKeyDictionary[Store, LineageIndex] = weakref.WeakKeyDictionary()

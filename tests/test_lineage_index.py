@@ -183,3 +183,24 @@ def test_cache_is_not_used_without_an_index(store: Store) -> None:
     for _ in range(2):
         cache.get(store, "k", lambda: calls.append(1), index=off)
     assert calls == [1, 1]
+
+
+def test_compact_keys_find_only_what_they_hold() -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from provgraph.service.lineage_index import _compact
+
+    ids = sorted(["a:1", "a:2", "b:é", "b:z", "c:日本"])
+    keys = _compact(ids)
+    assert keys.dtype.kind == "S"  # short ids are held as bytes
+    empty = sp.csr_matrix((len(ids), len(ids)), dtype=np.int8)
+    snapshot = Snapshot(1, datetime.now(UTC), None, keys, empty, empty)
+    assert [snapshot.position(i) for i in ids] == list(range(len(ids)))
+    assert snapshot.position("a:1-longer-than-any-id") is None  # cut to the width, not found
+    assert snapshot.position("a:0") is None
+    assert snapshot.first_after("a:1-longer-than-any-id") == 1
+    assert ids[3] == "b:é" and snapshot.first_after("b:é") == 4  # code point order: z < é
+    assert snapshot.id_list(np.array([3, 4])) == ["b:é", "c:日本"]
+    long_ids = _compact(["x" * 100, "y"])
+    assert long_ids.dtype == object  # too wide for bytes: kept as strings
