@@ -57,8 +57,15 @@ def ingest(uri: str, path: str) -> dict[str, Any]:
     }
 
 
+LICENSES_MEMORY_CAP = 4 * 1024**3
+
+
 def licenses(uri: str, artifact_id: str, repeat: int, budget_s: float) -> dict[str, Any]:
     from provgraph.service.licensing.report import license_report
+
+    # A report over a very large ancestry grows without bound: stop it before the machine's
+    # memory (shared with Neo4j and the API) runs out; the parent reports it as not finished.
+    resource.setrlimit(resource.RLIMIT_AS, (LICENSES_MEMORY_CAP, LICENSES_MEMORY_CAP))
 
     times: list[float] = []
     with Store.connect(Settings(neo4j_uri=uri)) as store:

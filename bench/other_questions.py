@@ -49,6 +49,10 @@ def license_question(ctx: Context, qid: str, data: Dataset, node: int) -> dict[s
         ctx.say(f"{qid}: the domain report did not finish in {ctx.q3_limit_s:g} s")
         result["status"] = f"not finished: domain report ran past {ctx.q3_limit_s:g} s"
         return result
+    if done.returncode != 0 and "MemoryError" in done.stderr:
+        ctx.say(f"{qid}: the domain report ran out of its memory cap")
+        result["status"] = "not finished: domain report ran out of its 4 GB memory cap"
+        return result
     if done.returncode != 0:
         ctx.checks.true(qid, f"domain report failed: {done.stderr[-500:]}", False)
         result["status"] = "failed"
