@@ -23,8 +23,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check service cli cypher examples sdk tests
-	$(BIN)/ruff format --check service cli cypher examples sdk tests
+	$(BIN)/ruff check service cli cypher examples sdk tests bench
+	$(BIN)/ruff format --check service cli cypher examples sdk tests bench
 	scripts/mypy.sh
 
 clean:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
+import numpy as np
 from pydantic import BaseModel
 
 from provgraph.service.errors import InvalidInput, NotFound
+from provgraph.service.lineage_index import index_for, page_props
 from provgraph.service.models import (
     LINEAGE_EDGE_KINDS,
     Artifact,
@@ -99,37 +102,118 @@ def lineage(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> Lineage:
-    """One page of the ancestry or impact of ``artifact_id``, ordered by id."""
+    """One page of the ancestry or impact of ``artifact_id``, ordered by id.
+
+    Questions about now go to the in-memory lineage index when it is valid for the graph
+    as it is (``lineage_index``); the Cypher queries answer everything else.
+    """
     max_depth, limit = _check_bounds(max_depth, limit)
+    kinds = _kinds(edge_kinds)
+    after = decode_cursor(cursor) if cursor else None
+    if as_of is None:
+        indexed = _from_index(store, artifact_id, direction, max_depth, kinds, after, limit)
+        if indexed is not None:
+            return indexed
     query = "lineage_upstream" if direction is Direction.UPSTREAM else "lineage_downstream"
     rows = store.query(
         query,
         max_depth=max_depth,
         id=artifact_id,
-        edge_kinds=_kinds(edge_kinds),
+        edge_kinds=kinds,
         as_of=as_of_instant(as_of),
-        after=decode_cursor(cursor) if cursor else None,
+        after=after,
         limit=limit,
         depth_bounded=max_depth is not None,
     )
     if not rows:
         raise NotFound(artifact_id)
     row = rows[0]
-    nodes = [artifact_from_row(n) for n in row["nodes"]]
-    more = row["remaining"] > len(nodes)
-    reason: TruncatedReason | None = (
-        "limit" if more else ("max_depth" if row["beyond_depth"] else None)
-    )
+    total, remaining, beyond = row["total"], row["remaining"], bool(row["beyond_depth"])
+    return _answer(artifact_id, direction, row["nodes"], row["edges"], total, remaining, beyond)
+
+
+def _answer(
+    artifact_id: str,
+    direction: Direction,
+    node_rows: list[dict[str, Any]],
+    edge_rows: list[dict[str, Any]],
+    total: int,
+    remaining: int,
+    beyond_depth: bool,
+) -> Lineage:
+    nodes = [artifact_from_row(n) for n in node_rows]
+    more = remaining > len(nodes)
+    reason: TruncatedReason | None = "limit" if more else ("max_depth" if beyond_depth else None)
     return Lineage(
         root=artifact_id,
         direction=direction,
         nodes=nodes,
-        edges=[edge_from_row(e) for e in row["edges"]],
-        total=row["total"],
+        edges=[edge_from_row(e) for e in edge_rows],
+        total=total,
         complete=reason is None,
         truncated_reason=reason,
         next_cursor=encode_cursor(nodes[-1].id) if more and nodes else None,
     )
+
+
+def _from_index(
+    store: Store,
+    artifact_id: str,
+    direction: Direction,
+    max_depth: int | None,
+    kinds: list[str],
+    after: str | None,
+    limit: int,
+) -> Lineage | None:
+    """The same answer as the Cypher query, with the closure from the lineage index; None
+    when the index cannot answer (not built, stale, or an id it does not know)."""
+    now = datetime.now(UTC)
+    snapshot = index_for(store).current(store, now)
+    if snapshot is None:
+        return None
+    root = snapshot.position(artifact_id)
+    if root is None:
+        return None
+    closure = snapshot.closure(root, direction, kinds, max_depth)
+    rest = closure.positions
+    if after is not None:
+        rest = rest[rest >= snapshot.first_after(after)]
+    page_ids = snapshot.id_list(rest[:limit])
+    upstream = direction is Direction.UPSTREAM
+    children = ([artifact_id] if upstream and after is None else []) + page_ids
+    page = store.query(
+        "lineage_page", ids=page_ids, children=children, edge_kinds=kinds, as_of=now, raw=True
+    )
+    row = page[0]
+    if len(row["nodes"]) != len(page_ids):
+        return None  # an artifact went away since the snapshot: let Cypher answer
+    nodes: list[dict[str, Any]] = []
+    for item in row["nodes"]:
+        props = page_props(item)
+        if props is None:
+            return None
+        nodes.append({**props, "kind": item["kind"]})
+    found: list[dict[str, Any]] = []
+    for item in row["edges"]:
+        props = page_props(item)
+        if props is None:
+            return None
+        found.append(
+            {"from": item["from"], "to": item["to"], "type": item["type"], "properties": props}
+        )
+    if upstream and max_depth is None:
+        # Every valid parent of an ancestor is an ancestor: nothing to filter.
+        total, remaining = int(closure.positions.size), int(rest.size)
+        return _answer(artifact_id, direction, nodes, found, total, remaining, False)
+    member = np.zeros(snapshot.size, dtype=bool)
+    member[closure.positions] = True
+    if not upstream:
+        member[root] = True  # impact edges may point at the root itself
+    at = snapshot.positions([e["to"] for e in found])
+    keep = (at >= 0) & member[np.maximum(at, 0)]
+    edges = [e for e, kept in zip(found, keep.tolist(), strict=True) if kept]
+    total, remaining = int(closure.positions.size), int(rest.size)
+    return _answer(artifact_id, direction, nodes, edges, total, remaining, closure.beyond_depth)
 
 
 def subgraph(

@@ -23,7 +23,8 @@ def plain(value: Any) -> Any:
 
 
 def _properties(props: dict[str, Any]) -> dict[str, Any]:
-    data = {key: plain(value) for key, value in props.items()}
+    # Sorted: the order Neo4j hands properties out in differs between queries.
+    data = {key: plain(props[key]) for key in sorted(props)}
     if isinstance(data.get("attrs"), str):
         # A value written by hand in Neo4j Browser may not be JSON: then show it as it is.
         with contextlib.suppress(json.JSONDecodeError):
@@ -40,7 +41,8 @@ def detail_from_row(props: dict[str, Any], licenses: list[str]) -> ArtifactDetai
 
 
 def edge_from_row(row: dict[str, Any]) -> LineageEdge:
-    props = {key: plain(value) for key, value in (row.get("properties") or {}).items()}
+    given = row.get("properties") or {}
+    props = {key: plain(given[key]) for key in sorted(given)}
     return LineageEdge.model_validate(
         {**props, "from": row["from"], "to": row["to"], "type": row["type"]}
     )

@@ -22,6 +22,7 @@ from provgraph.service.licensing.propagation import (
     propagate,
 )
 from provgraph.service.licensing.rules import TAINT_RULES, Finding, evaluate, inherited
+from provgraph.service.lineage_index import EpochCache
 from provgraph.service.models import Distribution, EdgeKind, IntendedUse, as_of_instant
 from provgraph.service.records import plain
 from provgraph.service.store import Store
@@ -43,6 +44,7 @@ __all__ = [
 ]
 
 ANCESTRY_LIMIT = 100_000
+REPORTS = EpochCache()
 _ATTRIBUTION_TYPES = {
     ClauseType.ATTRIBUTION: "credit",
     ClauseType.NOTICE_FILE: "notice",
@@ -265,7 +267,29 @@ def license_report(
     as_of: datetime | None = None,
     kb: KnowledgeBase | None = None,
 ) -> LicenseReport:
-    """Declared license, effective clauses with origin, path and citation, category, conflicts."""
+    """Declared license, effective clauses with origin, path and citation, category, conflicts.
+
+    On large graphs, a report about now is kept until the graph changes (``EpochCache``):
+    its ``as_of`` is then the instant it was computed, and nothing has changed since.
+    """
+    if as_of is None and kb is None:
+        return REPORTS.get(
+            store,
+            ("licenses", artifact_id, policy),
+            lambda: _license_report(store, artifact_id, policy=policy, as_of=None, kb=None),
+            size=lambda r: len(r.clauses) + len(r.conflicts) + len(r.unknown),
+        )
+    return _license_report(store, artifact_id, policy=policy, as_of=as_of, kb=kb)
+
+
+def _license_report(
+    store: Store,
+    artifact_id: str,
+    *,
+    policy: Policy,
+    as_of: datetime | None,
+    kb: KnowledgeBase | None,
+) -> LicenseReport:
     when = as_of_instant(as_of)
     graph, complete = load_graph(store, artifact_id, when)
     here, findings, (category, attribution_flag, share_alike) = analyse(

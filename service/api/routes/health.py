@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
+
+from provgraph.service.lineage_index import index_for
 
 __all__ = ["router"]
 
@@ -15,7 +19,11 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Neo4j answers queries (503 problem document otherwise)")
-def readyz(request: Request) -> dict[str, str]:
+def readyz(request: Request) -> dict[str, Any]:
     store = request.app.state.stores.get()
     store.ping()
-    return {"status": "ready", "database": store.database}
+    return {
+        "status": "ready",
+        "database": store.database,
+        "lineage_index": index_for(store).status(),
+    }

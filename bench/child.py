@@ -1,0 +1,101 @@
+"""Work the benchmark runs in a child process: a bulk ingest (so its peak memory is its own)
+and domain-layer license reports (so a report that runs past its time limit can be stopped).
+
+    python -m bench.child ingest URI FILE
+    python -m bench.child licenses URI ID REPEAT BUDGET_S
+
+Each prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from typing import Any
+
+from provgraph.service.settings import Settings
+from provgraph.service.store import Store
+
+
+def ingest(uri: str, path: str) -> dict[str, Any]:
+    from provgraph.service.ingest import ingest_lines
+
+    phases: dict[str, float] = {}
+    current: list[Any] = [None, 0.0]
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        if phase != current[0]:
+            now = time.perf_counter()
+            if current[0] is not None:
+                phases[current[0]] = round(now - current[1], 3)
+            current[0], current[1] = phase, now
+
+    with Store.connect(Settings(neo4j_uri=uri)) as store:
+        store.ensure_schema()
+        start = time.perf_counter()
+        with open(path, "rb") as handle:
+            # Conflict alerts are left to `provgraph alerts --scan`, as for every load that
+            # touches more than max_affected artifacts (all benchmark sizes but the smoke one).
+            report = ingest_lines(store, handle, source=path, progress=progress, alerts=False)
+        seconds = time.perf_counter() - start
+    if current[0] is not None:
+        phases[current[0]] = round(start + seconds - current[1], 3)
+    elements = report.nodes + report.edges
+    return {
+        "seconds": round(seconds, 3),
+        "elements": elements,
+        "nodes": report.nodes,
+        "edges": report.edges,
+        "elements_per_s": round(elements / seconds, 1),
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "phases_s": phases,
+        "nodes_created": report.nodes_created,
+        "relationships_created": report.relationships_created,
+        "alerts": report.alerts.model_dump(mode="json") if report.alerts else None,
+    }
+
+
+LICENSES_MEMORY_CAP = 4 * 1024**3
+
+
+def licenses(uri: str, artifact_id: str, repeat: int, budget_s: float) -> dict[str, Any]:
+    from provgraph.service.licensing.report import license_report
+
+    # A report over a very large ancestry grows without bound: stop it before the machine's
+    # memory (shared with Neo4j and the API) runs out; the parent reports it as not finished.
+    resource.setrlimit(resource.RLIMIT_AS, (LICENSES_MEMORY_CAP, LICENSES_MEMORY_CAP))
+
+    times: list[float] = []
+    with Store.connect(Settings(neo4j_uri=uri)) as store:
+        deadline = time.perf_counter() + budget_s
+        answer = None
+        for _ in range(repeat + 1):
+            start = time.perf_counter()
+            answer = license_report(store, artifact_id)
+            times.append((time.perf_counter() - start) * 1000)
+            if time.perf_counter() + times[-1] / 1000 > deadline:
+                break
+    assert answer is not None
+    return {
+        "cold_ms": round(times[0], 3),
+        "times_ms": times[1:],
+        "report": answer.model_dump(mode="json", include={"clauses", "conflicts", "complete"}),
+    }
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["ingest"] and len(argv) == 3:
+        result = ingest(argv[1], argv[2])
+    elif argv[:1] == ["licenses"] and len(argv) == 5:
+        result = licenses(argv[1], argv[2], int(argv[3]), float(argv[4]))
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

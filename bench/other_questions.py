@@ -1,0 +1,214 @@
+"""Q3 (licenses and conflicts with explanation paths), Q4 (synthetic risk, when the risk
+module exists) and Q6 (16 concurrent API clients)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import httpx
+import numpy as np
+
+from bench.context import Context, Dataset
+from bench.timing import summary, timed_call
+
+__all__ = ["concurrency_question", "license_question", "risk_question"]
+
+RISK_MODULE = "provgraph.service.risk"
+RISK_FUNCTIONS = ("risk_report", "synthetic_risk", "risk")
+
+
+def license_question(ctx: Context, qid: str, data: Dataset, node: int) -> dict[str, Any]:
+    """The domain report runs in a child process under ``q3_limit_s``; the API is asked only
+    when the domain answered in time (a request past the limit would keep the API busy)."""
+    root = data.ids[node]
+    members = set(data.closure_ids(node, "up")) | {root}
+    result: dict[str, Any] = {"question": qid, "node": root, "closure": len(members) - 1}
+    command = [
+        sys.executable,
+        "-m",
+        "bench.child",
+        "licenses",
+        ctx.neo4j_uri,
+        root,
+        str(ctx.repeat),
+        str(ctx.q3_limit_s),
+    ]
+    ctx.say(f"{qid} licenses of {root} (ancestry {len(members) - 1:,})")
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=ctx.q3_limit_s, check=False
+        )
+    except subprocess.TimeoutExpired:
+        ctx.say(f"{qid}: the domain report did not finish in {ctx.q3_limit_s:g} s")
+        result["status"] = f"not finished: domain report ran past {ctx.q3_limit_s:g} s"
+        return result
+    if done.returncode != 0 and "MemoryError" in done.stderr:
+        ctx.say(f"{qid}: the domain report ran out of its memory cap")
+        result["status"] = "not finished: domain report ran out of its 4 GB memory cap"
+        return result
+    if done.returncode != 0:
+        ctx.checks.true(qid, f"domain report failed: {done.stderr[-500:]}", False)
+        result["status"] = "failed"
+        return result
+    child = json.loads(done.stdout)
+    report = child["report"]
+    _check_report(ctx, qid, data, root, members, report, "domain")
+    result["domain"] = {**summary(child["times_ms"]), "cold": child["cold_ms"]}
+    result["clauses"] = len(report["clauses"])
+    result["conflicts"] = len(report["conflicts"])
+
+    path = ctx.artifact_path(root, "licenses")
+    budget = time.perf_counter() + ctx.q3_limit_s
+    times: list[float] = []
+    body: dict[str, Any] = {}
+    for _ in range(ctx.repeat + 1):
+        response, ms = timed_call(lambda: ctx.http.get(path, timeout=ctx.q3_limit_s))
+        ctx.checks.equal(qid, "API status", response.status_code, 200)
+        times.append(ms)
+        if not body:
+            body = response.json()
+        if time.perf_counter() + ms / 1000 > budget:
+            break
+    _check_report(ctx, qid, data, root, members, body, "API")
+    result["api"] = {**summary(times[1:] or times), "cold": round(times[0], 3)}
+    result["status"] = "ok"
+    ctx.api.rss()
+    return result
+
+
+def _check_report(
+    ctx: Context,
+    qid: str,
+    data: Dataset,
+    root: str,
+    members: set[str],
+    report: dict[str, Any],
+    where: str,
+) -> None:
+    ctx.checks.true(qid, f"{where}: report incomplete", bool(report.get("complete")))
+    for key in ("clauses", "conflicts"):
+        ctx.checks.paths(
+            f"{qid} {where} {key}",
+            root,
+            report.get(key, []),
+            has_edge=data.has_edge,
+            members=members,
+        )
+
+
+def risk_question(ctx: Context, data: Dataset, node: int) -> dict[str, Any]:
+    """Q4 runs once ``provgraph.service.risk`` exists (another issue builds it)."""
+    if importlib.util.find_spec(RISK_MODULE) is None:
+        return {"question": "Q4", "status": "not run: risk module absent"}
+    module = importlib.import_module(RISK_MODULE)
+    function = next((getattr(module, n) for n in RISK_FUNCTIONS if hasattr(module, n)), None)
+    if function is None:
+        names = ", ".join(RISK_FUNCTIONS)
+        return {"question": "Q4", "status": f"not run: {RISK_MODULE} has none of {names}"}
+    root = data.ids[node]
+    expected = int(data.oracle.generations()[node])
+    answer, cold = timed_call(lambda: function(ctx.store, root))
+    got = answer.get("synthetic_generations") if isinstance(answer, dict) else None
+    got = getattr(answer, "synthetic_generations", got)
+    ctx.checks.equal("Q4", "synthetic_generations", got, expected)
+    times = [timed_call(lambda: function(ctx.store, root))[1] for _ in range(ctx.repeat)]
+    api_times: list[float] = []
+    path = ctx.artifact_path(root, "risk")
+    for _ in range(ctx.repeat + 1):
+        response, ms = timed_call(lambda: ctx.http.get(path))
+        ctx.checks.equal("Q4", "API status", response.status_code, 200)
+        api_times.append(ms)
+    return {
+        "question": "Q4",
+        "node": root,
+        "status": "ok",
+        "synthetic_generations": expected,
+        "domain": {**summary(times), "cold": round(cold, 3)},
+        "api": {**summary(api_times[1:]), "cold": round(api_times[0], 3)},
+    }
+
+
+def concurrency_question(
+    ctx: Context,
+    data: Dataset,
+    *,
+    clients: int = 16,
+    pool_size: int = 256,
+    page: int = 100,
+    license_max_ancestors: int = 200,
+) -> dict[str, Any]:
+    """Q6: ``clients`` threads, each with its own connection, for ``q6_seconds``; every
+    request picks a random node of a seeded pool and asks Q1 (first page of ``page`` plus
+    the total) or Q3 (licenses) with equal odds. Q3 goes only to pool nodes with at most
+    ``license_max_ancestors`` ancestors: see Q3 for why larger reports cannot be served at
+    this rate. Errors are non-200 answers and transport failures."""
+    rng = np.random.default_rng(ctx.seed + 6)
+    pool = rng.choice(data.graph.n, min(pool_size, data.graph.n), replace=False).tolist()
+    small = [n for n in pool if data.oracle.closure(n, "up").size <= license_max_ancestors]
+    plans = rng.random(100_000) < 0.5
+    picks = rng.integers(0, 1 << 30, 100_000)
+    latencies: list[float] = []
+    errors: list[str] = []
+    counter = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + ctx.q6_seconds
+
+    def client() -> None:
+        with httpx.Client(base_url=ctx.api.base_url, timeout=30.0) as http:
+            while time.perf_counter() < deadline:
+                with lock:
+                    k = counter[0] % picks.size
+                    counter[0] += 1
+                licenses = bool(plans[k]) and bool(small)
+                choices = small if licenses else pool
+                root = data.ids[choices[int(picks[k]) % len(choices)]]
+                if licenses:
+                    path, params = ctx.artifact_path(root, "licenses"), {}
+                else:
+                    path, params = ctx.artifact_path(root, "lineage"), {"limit": page}
+                start = time.perf_counter()
+                try:
+                    response = http.get(path, params=params)
+                    response.read()
+                    ok, detail = response.status_code == 200, str(response.status_code)
+                except httpx.HTTPError as exc:
+                    ok, detail = False, type(exc).__name__
+                ms = (time.perf_counter() - start) * 1000
+                with lock:
+                    latencies.append(ms)
+                    if not ok:
+                        errors.append(detail)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    rss = []
+    while any(t.is_alive() for t in threads):
+        rss.append(ctx.api.rss())
+        time.sleep(0.25)
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "question": "Q6",
+        "clients": clients,
+        "seconds": round(elapsed, 3),
+        "requests": len(latencies),
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "latency": summary(latencies),
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:10],
+        "pool": len(pool),
+        "license_pool": len(small),
+        "license_max_ancestors": license_max_ancestors,
+        "page": page,
+        "api_rss_peak_bytes": max(rss) if rss else None,
+    }

@@ -1,0 +1,300 @@
+"""One benchmark run: generate, load, ask Q1-Q7 every way, compare, report.
+
+Everything is measured in one run on one graph, side by side, so the ratios hold even on a
+noisy machine (benchmarks.md). The run exits 1 if any answer disagrees with the in-memory
+reference, 2 on bad arguments, 3 if a prerequisite (Neo4j, PostgreSQL) is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from bench.checks import Checks
+from bench.context import Context, Dataset
+from bench.enrich import enrich, write_ndjson
+from bench.lineage_questions import lineage_question, naive_enumeration
+from bench.oracle import Oracle
+from bench.other_questions import concurrency_question, license_question, risk_question
+from bench.relational import RelationalBaseline
+from bench.report import markdown, targets
+from bench.servers import ApiServer, BenchSetupError, PostgresServer, neo4j_for_bench
+from bench.supply_chain import (
+    LADDER_DIGESTS,
+    REFERENCE_DIGESTS,
+    diamond_ladder,
+    digest,
+    generate,
+    query_nodes,
+)
+from provgraph.service.settings import Settings
+from provgraph.service.store import Store
+
+__all__ = ["SIZES", "RunOptions", "run"]
+
+SIZES = {"S": 10_000, "M": 100_000, "L": 1_000_000}
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+@dataclass
+class RunOptions:
+    nodes: int
+    size_label: str
+    ladder: int = 40
+    repeat: int = 20
+    out: Path | None = RESULTS_DIR
+    seed: int = 42
+    prefix: str = "bench:"
+    naive_limit_s: float = 60.0
+    q3_limit_s: float = 120.0
+    q6_seconds: float = 20.0
+    heap: str = "2g"
+    pagecache: str = "2g"
+    postgres: bool = True
+    workdir: Path | None = None
+    settings: Settings | None = None  # a Neo4j to use as it is (default: NEO4J_URI or a fresh one)
+
+
+def _say(message: str) -> None:
+    stamp = dt.datetime.now().strftime("%H:%M:%S")
+    print(f"[{stamp}] {message}", file=sys.stderr, flush=True)
+
+
+def _ingest(uri: str, path: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.child", "ingest", uri, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchSetupError(f"ingest of {path} failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def run(options: RunOptions) -> tuple[dict[str, Any], int]:
+    """Run everything; returns the results and the exit code."""
+    started = dt.datetime.now(dt.UTC)
+    load_start = os.getloadavg()
+    checks = Checks()
+    _say(f"generating {options.nodes:,} nodes (seed {options.seed})")
+    graph = generate(options.nodes, seed=options.seed)
+    sha = digest(graph)
+    reference = REFERENCE_DIGESTS.get(options.nodes)
+    if options.seed == 42 and reference is not None and sha != reference:
+        raise BenchSetupError(
+            f"graph digest {sha} differs from the reference generator's {reference}"
+        )
+    queries = query_nodes(graph)
+    main = Dataset(
+        "supply-chain",
+        graph,
+        enrich(graph, prefix=options.prefix, seed=options.seed),
+        Oracle(graph),
+        "edges",
+    )
+    ladder = None
+    if options.ladder:
+        lg = diamond_ladder(options.ladder)
+        want = LADDER_DIGESTS.get(options.ladder)
+        if want is not None and digest(lg) != want:
+            raise BenchSetupError("ladder digest differs from the reference generator's")
+        ladder = Dataset(
+            "ladder",
+            lg,
+            enrich(lg, prefix=f"{options.prefix}ladder:", seed=options.seed),
+            Oracle(lg),
+            "ladder_edges",
+        )
+
+    results: dict[str, Any] = {"questions": {}}
+    q = results["questions"]
+    with tempfile.TemporaryDirectory(prefix="provgraph-bench-", dir=options.workdir) as tmp:
+        work = Path(tmp)
+        data_file = work / "supply-chain.ndjson"
+        lines = write_ndjson(main.enriched, str(data_file))
+        _say(f"wrote {lines:,} NDJSON lines ({data_file.stat().st_size / 1e6:,.0f} MB)")
+        pg_server = PostgresServer.start() if options.postgres else None
+        try:
+            server = (
+                contextlib.nullcontext(options.settings)
+                if options.settings is not None
+                else neo4j_for_bench(work, heap=options.heap, pagecache=options.pagecache, log=_say)
+            )
+            with server as settings:
+                assert settings.neo4j_uri
+                _say("Q5: bulk ingest through provgraph.service.ingest")
+                q["Q5"] = {"question": "Q5", **_ingest(settings.neo4j_uri, data_file)}
+                _say(
+                    f"Q5: {q['Q5']['elements_per_s']:,.0f} elements/s in {q['Q5']['seconds']:.1f} s"
+                )
+                if ladder is not None:
+                    ladder_file = work / "ladder.ndjson"
+                    write_ndjson(ladder.enriched, str(ladder_file))
+                    _ingest(settings.neo4j_uri, ladder_file)
+                pg = None
+                if pg_server is not None:
+                    pg = RelationalBaseline(pg_server.conninfo)
+                    results["postgres_load_s"] = round(pg.load(main.table, graph), 3)
+                    if ladder is not None:
+                        pg.load(ladder.table, ladder.graph)
+                    results["postgres_version"] = pg_server.version()
+                    _say(f"PostgreSQL loaded in {results['postgres_load_s']:.1f} s")
+                _questions(options, settings, main, ladder, queries, pg, checks, results)
+                if pg is not None:
+                    pg.close()
+        finally:
+            if pg_server is not None:
+                pg_server.stop()
+
+    results["meta"] = {
+        "size": options.size_label,
+        "nodes": graph.n,
+        "edges": int(graph.child.size),
+        "sha256": sha,
+        "seed": options.seed,
+        "ladder": options.ladder,
+        "repeat": options.repeat,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "loadavg_start": [round(x, 2) for x in load_start],
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "neo4j_heap": options.heap,
+        "neo4j_pagecache": options.pagecache,
+        "query_nodes": {k: vars(v) for k, v in queries.items()},
+        "generator": "bench/supply_chain.py, ported from shared/bench/supply_chain_gen.py",
+    }
+    results["checks"] = {"passed": checks.passed, "failures": checks.failures}
+    results["targets"] = targets(results)
+    return results, (1 if checks.failures else 0)
+
+
+def _questions(
+    options: RunOptions,
+    settings: Settings,
+    main: Dataset,
+    ladder: Dataset | None,
+    queries: dict[str, Any],
+    pg: RelationalBaseline | None,
+    checks: Checks,
+    results: dict[str, Any],
+) -> None:
+    assert settings.neo4j_uri
+    q = results["questions"]
+    api = ApiServer(settings)
+    try:
+        api.wait_ready()
+        with (
+            Store.connect(settings) as store,
+            httpx.Client(base_url=api.base_url, timeout=120) as http,
+        ):
+            results["lineage_index"] = _warm_index(store, http, main.ids[queries["up-large"].node])
+            ctx = Context(
+                store=store,
+                api=api,
+                http=http,
+                pg=pg,
+                checks=checks,
+                repeat=options.repeat,
+                naive_limit_s=options.naive_limit_s,
+                q3_limit_s=options.q3_limit_s,
+                q6_seconds=options.q6_seconds,
+                neo4j_uri=settings.neo4j_uri,
+                size_nodes=options.nodes,
+                seed=options.seed,
+                prefix=options.prefix,
+                log=_say,
+            )
+            up_large, up_mid, down = queries["up-large"], queries["up-mid"], queries["down-large"]
+            q["Q1"] = lineage_question(ctx, "Q1", main, up_large.node, "up")
+            q["Q1-mid"] = lineage_question(ctx, "Q1-mid", main, up_mid.node, "up")
+            q["Q1-mid"]["naive"] = (
+                naive_enumeration(ctx, main.ids[up_mid.node], up_mid.closure)
+                if options.nodes <= 100_000
+                else {"timed_out": None, "note": "skipped at this size"}
+            )
+            q["Q2"] = lineage_question(ctx, "Q2", main, down.node, "down")
+            q["Q3"] = license_question(ctx, "Q3", main, up_large.node)
+            q["Q4"] = risk_question(ctx, main, up_large.node)
+            if ladder is not None:
+                bottom = int(ladder.graph.params["bottom"])
+                q["Q7"] = {
+                    "question": "Q7",
+                    "lineage": lineage_question(ctx, "Q7", ladder, bottom, "up", naive=True),
+                    "licenses": license_question(ctx, "Q7-licenses", ladder, bottom),
+                }
+            _say(f"Q6: 16 clients for {options.q6_seconds:g} s")
+            q["Q6"] = concurrency_question(ctx, main)
+            _say(f"Q6: {q['Q6']['throughput_rps']:,.1f} req/s, {q['Q6']['errors']} errors")
+            api.rss()
+    finally:
+        results["api_rss_peak_bytes"] = api.peak_rss
+        api.stop()
+
+
+def _warm_index(store: Store, http: httpx.Client, some_id: str) -> dict[str, Any]:
+    """Build the lineage index in this process and let the API build its own (the first
+    question after a write is answered by Cypher while it builds); wait for both."""
+    from provgraph.service.lineage_index import index_for
+
+    index = index_for(store)
+    row = store.query("lineage_epoch")[0]
+    epoch, edges = int(row["epoch"]), int(row["edges"])
+    if edges < index.min_edges:
+        return {"state": f"off: {edges:,} lineage edges, fewer than {index.min_edges:,}"}
+    # The API builds its index in the background from its first question; this process
+    # builds its own meanwhile.
+    start = time.perf_counter()
+    http.get(Context.artifact_path(some_id, "lineage"), params={"limit": 1})
+    index.rebuild(store)
+    info: dict[str, Any] = {"domain_build_s": round(time.perf_counter() - start, 3)}
+    info["domain"] = index.status()
+    status: dict[str, Any] = {}
+    while time.perf_counter() < start + 900:
+        status = http.get("/readyz").json().get("lineage_index", {})
+        if not status.get("building") and status.get("epoch") == epoch:
+            break
+        time.sleep(0.5)
+    info["api_build_s"] = round(time.perf_counter() - start, 3)
+    info["api"] = status
+    _say(f"lineage index ready: {info}")
+    return info
+
+
+def write_results(results: dict[str, Any], out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    day = results["meta"]["started_at"][:10]
+    path = out / f"{day}-{results['meta']['size']}.json"
+    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def main_run(options: RunOptions) -> int:
+    try:
+        results, code = run(options)
+    except BenchSetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    print(markdown(results))
+    if options.out is not None:
+        _say(f"results written to {write_results(results, options.out)}")
+    for failure in results["checks"]["failures"]:
+        print(f"WRONG ANSWER: {failure}", file=sys.stderr)
+    return code

@@ -1,0 +1,206 @@
+"""The in-memory lineage index answers exactly as the Cypher queries do, and retires itself
+when the graph changes (a write moves the epoch on; an edge's validity changes in time)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from provgraph.service import lineage as lineage_module
+from provgraph.service.ingest import ingest_lines
+from provgraph.service.lineage import lineage
+from provgraph.service.lineage_index import EpochCache, LineageIndex, Snapshot
+from provgraph.service.models import Direction, Lineage
+from provgraph.service.store import Store
+
+KINDS = ("source", "dataset", "model")
+# parent kinds allowed per (child kind, edge type)
+EDGE_RULES = {
+    "dataset": (("DERIVED_FROM", ("dataset", "source")), ("GENERATED_BY", ("model",))),
+    "model": (("TRAINED_ON", ("dataset", "source")), ("FINE_TUNED_FROM", ("model",))),
+}
+
+
+def random_dag(ns: str, n: int = 160, seed: int = 7) -> tuple[list[str], list[str]]:
+    """NDJSON of a random lineage DAG (parents have lower numbers), with retracted and
+    future-dated edges; returns the lines and the node ids."""
+    rng = random.Random(seed)
+    kinds = ["source"] * 8 + [rng.choice(KINDS) for _ in range(n - 8)]
+    ids = [f"{ns}{kind}-{i:03d}" for i, kind in enumerate(kinds)]
+    lines = [json.dumps({"node": kind, "id": ids[i]}) for i, kind in enumerate(kinds)]
+    for child in range(8, n):
+        if kinds[child] == "source":
+            continue
+        for _ in range(rng.randint(1, 4)):
+            edge, parent_kinds = rng.choice(EDGE_RULES[kinds[child]])
+            parents = [p for p in range(child) if kinds[p] in parent_kinds]
+            if not parents:
+                continue
+            record: dict[str, object] = {
+                "edge": edge,
+                "from": ids[child],
+                "to": ids[rng.choice(parents)],
+            }
+            roll = rng.random()
+            if roll < 0.08:
+                record["valid_from"], record["valid_to"] = "2001-01-01", "2002-01-01"  # retracted
+            elif roll < 0.12:
+                record["valid_from"] = "2999-01-01"  # not valid yet
+            lines.append(json.dumps(record))
+    return lines, ids
+
+
+@pytest.fixture()
+def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[LineageIndex]:
+    """A synchronous index on every graph size, used by lineage() for this test."""
+    forced = LineageIndex(min_edges=0, background=False)
+    monkeypatch.setattr(lineage_module, "index_for", lambda store: forced)
+    yield forced
+
+
+def same(a: Lineage, b: Lineage) -> bool:
+    edges = lambda x: sorted((e.from_, e.to, str(e.model_dump())) for e in x.edges)  # noqa: E731
+    return a.model_dump(exclude={"edges"}) == b.model_dump(exclude={"edges"}) and edges(a) == edges(
+        b
+    )
+
+
+def test_index_answers_as_cypher_does(store: Store, ns: str, index: LineageIndex) -> None:
+    lines, ids = random_dag(ns)
+    ingest_lines(store, lines, alerts=False)
+    assert index.current(store) is not None
+    rng = random.Random(3)
+    cases = [
+        (direction, depth, kinds, limit)
+        for direction in Direction
+        for depth in (None, 1, 2)
+        for kinds in (
+            None,
+            ["DERIVED_FROM", "TRAINED_ON"],
+            ["GENERATED_BY", "FINE_TUNED_FROM", "TRAINED_ON"],
+        )
+        for limit in (5, 1000)
+    ]
+    compared = 0
+    for node in rng.sample(ids, 12):
+        for direction, depth, kinds, limit in cases:
+            kw = {"direction": direction, "max_depth": depth, "edge_kinds": kinds, "limit": limit}
+            fast = lineage(store, node, **kw)
+            reference = lineage(store, node, as_of=datetime.now(UTC), **kw)  # as_of: Cypher
+            assert same(fast, reference), (node, kw)
+            if fast.next_cursor:
+                second = lineage(store, node, cursor=fast.next_cursor, **kw)
+                reference = lineage(
+                    store, node, cursor=reference.next_cursor, as_of=datetime.now(UTC), **kw
+                )
+                assert same(second, reference), (node, kw, "page 2")
+            compared += 1
+    assert compared == 12 * len(cases)
+
+
+def test_a_write_retires_the_snapshot(store: Store, ns: str, index: LineageIndex) -> None:
+    lines, ids = random_dag(ns, n=40, seed=11)
+    ingest_lines(store, lines, alerts=False)
+    before = index.current(store)
+    assert before is not None
+    leaf, top = f"{ns}dataset-new", ids[0]
+    added = [
+        json.dumps({"node": "dataset", "id": leaf}),
+        json.dumps({"edge": "DERIVED_FROM", "from": leaf, "to": top}),
+    ]
+    ingest_lines(store, added, alerts=False)
+    after = index.current(store)
+    assert after is not None and after.epoch > before.epoch
+    answer = lineage(store, leaf)
+    assert [n.id for n in answer.nodes] == [top] and answer.total == 1
+    impact = lineage(store, top, direction=Direction.DOWNSTREAM, limit=10_000)
+    assert leaf in {n.id for n in impact.nodes}
+
+
+def test_future_dated_edges_expire_the_snapshot(store: Store, ns: str, index: LineageIndex) -> None:
+    soon = datetime.now(UTC) + timedelta(days=3)
+    lines = [
+        json.dumps({"node": "source", "id": f"{ns}s"}),
+        json.dumps({"node": "dataset", "id": f"{ns}d"}),
+        json.dumps(
+            {
+                "edge": "DERIVED_FROM",
+                "from": f"{ns}d",
+                "to": f"{ns}s",
+                "valid_from": soon.isoformat(),
+            }
+        ),
+    ]
+    ingest_lines(store, lines, alerts=False)
+    snapshot = index.current(store)
+    assert isinstance(snapshot, Snapshot)
+    assert snapshot.expires_at is not None and snapshot.expires_at <= soon
+    assert lineage(store, f"{ns}d").total == 0  # not valid yet
+    assert snapshot.fresh(snapshot.epoch, datetime.now(UTC))
+    assert not snapshot.fresh(snapshot.epoch, soon + timedelta(seconds=1))
+    assert not snapshot.fresh(snapshot.epoch + 1, datetime.now(UTC))
+
+
+def test_small_graphs_are_left_to_cypher(store: Store) -> None:
+    assert LineageIndex(min_edges=10**12).current(store) is None
+
+
+def test_epoch_cache_keeps_answers_until_a_write(
+    store: Store, ns: str, index: LineageIndex
+) -> None:
+    lines, _ = random_dag(ns, n=30, seed=5)
+    ingest_lines(store, lines, alerts=False)
+    cache = EpochCache(max_entries=2, max_items=10)
+    computed: list[str] = []
+
+    def compute(key: str) -> list[str]:
+        computed.append(key)
+        return [key]
+
+    def get(key: str, items: int = 1) -> list[str]:
+        return cache.get(store, key, lambda: compute(key), size=lambda _: items, index=index)
+
+    assert get("a") == ["a"] and get("a") == ["a"]
+    assert computed == ["a"]  # the second answer came from the cache
+    get("b"), get("c")  # only two entries are kept: "a" goes
+    get("a")
+    assert computed == ["a", "b", "c", "a"]
+    get("big", items=11), get("big", items=11)  # too big to keep
+    assert computed.count("big") == 2
+    ingest_lines(store, [json.dumps({"node": "source", "id": f"{ns}late"})], alerts=False)
+    get("a")  # the write moved the epoch on: computed again
+    assert computed[-1] == "a" and computed.count("a") == 3
+
+
+def test_cache_is_not_used_without_an_index(store: Store) -> None:
+    cache = EpochCache()
+    calls: list[int] = []
+    off = LineageIndex(min_edges=10**12)
+    for _ in range(2):
+        cache.get(store, "k", lambda: calls.append(1), index=off)
+    assert calls == [1, 1]
+
+
+def test_compact_keys_find_only_what_they_hold() -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from provgraph.service.lineage_index import _compact
+
+    ids = sorted(["a:1", "a:2", "b:é", "b:z", "c:日本"])
+    keys = _compact(ids)
+    assert keys.dtype.kind == "S"  # short ids are held as bytes
+    empty = sp.csr_matrix((len(ids), len(ids)), dtype=np.int8)
+    snapshot = Snapshot(1, datetime.now(UTC), None, keys, empty, empty)
+    assert [snapshot.position(i) for i in ids] == list(range(len(ids)))
+    assert snapshot.position("a:1-longer-than-any-id") is None  # cut to the width, not found
+    assert snapshot.position("a:0") is None
+    assert snapshot.first_after("a:1-longer-than-any-id") == 1
+    assert ids[3] == "b:é" and snapshot.first_after("b:é") == 4  # code point order: z < é
+    assert snapshot.id_list(np.array([3, 4])) == ["b:é", "c:日本"]
+    long_ids = _compact(["x" * 100, "y"])
+    assert long_ids.dtype == object  # too wide for bytes: kept as strings
