@@ -11,17 +11,15 @@ import typer
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
-    Progress,
     ProgressColumn,
     Task,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Table
 from rich.text import Text
 
-from provgraph.cli.common import JsonOption, connect, err, out, print_json
+from provgraph.cli.common import JsonOption, connect, err, out, phase_progress, print_json
 from provgraph.service.checks.graph import latest_checks, latest_checks_of
 from provgraph.service.checks.lineage import lineage_checks
 from provgraph.service.checks.models import (
@@ -65,14 +63,7 @@ def _progress(enabled: bool) -> Iterator[Any]:
         _RecordsPerSecond(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def report(phase: str, done: int, total: int | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
+    with phase_progress(columns) as report:
         yield report
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.progress import Progress, ProgressColumn, TaskID
 
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
-__all__ = ["DATE_FORMATS", "JsonOption", "connect", "err", "out", "print_json"]
+__all__ = ["DATE_FORMATS", "JsonOption", "connect", "err", "out", "phase_progress", "print_json"]
+
+PhaseReport = Callable[[str, int, int | None], None]
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)  # one line per error, never wrapped mid-path
@@ -45,3 +48,18 @@ def connect(*, schema: bool = False) -> Iterator[Store]:
         if schema:
             store.ensure_schema()
         yield store
+
+
+@contextmanager
+def phase_progress(columns: tuple[ProgressColumn | str, ...]) -> Iterator[PhaseReport]:
+    """A transient progress bar on stderr with one task per phase a domain function reports
+    (``report(phase, done, total)``)."""
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield report

@@ -17,10 +17,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
 from provgraph.cli import alerts, checks, db, demo, imports, licenses, risk, security
-from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, err, out, print_json
+from provgraph.cli.common import (
+    DATE_FORMATS,
+    JsonOption,
+    connect,
+    err,
+    out,
+    phase_progress,
+    print_json,
+)
 from provgraph.cli.render import artifact_table, lineage_dot, lineage_tree, stats_table
 from provgraph.service import artifacts, lineage
 from provgraph.service.errors import InvalidInput, ProvgraphError
@@ -132,14 +140,7 @@ def _progress(*, enabled: bool) -> Iterator[Any]:
         TextColumn("{task.completed:,}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def report(phase: str, done: int, total: int | None) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
+    with phase_progress(columns) as report:
         yield report
 
 
