@@ -171,7 +171,9 @@ def markdown(results: dict[str, Any]) -> str:
             continue
         naive = r.get("naive")
         naive_text = "-"
-        if naive:
+        if naive and naive.get("timed_out") is None:
+            naive_text = str(naive.get("note", "-"))
+        elif naive:
             naive_text = (
                 f"timed out at {naive['limit_s']:g} s"
                 if naive["timed_out"]

@@ -292,9 +292,9 @@ def main_run(options: RunOptions) -> int:
     except BenchSetupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    print(markdown(results))
-    if options.out is not None:
+    if options.out is not None:  # first: a report bug must not lose a long run
         _say(f"results written to {write_results(results, options.out)}")
+    print(markdown(results))
     for failure in results["checks"]["failures"]:
         print(f"WRONG ANSWER: {failure}", file=sys.stderr)
     return code
