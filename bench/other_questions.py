@@ -49,6 +49,11 @@ def license_question(ctx: Context, qid: str, data: Dataset, node: int) -> dict[s
         ctx.say(f"{qid}: the domain report did not finish in {ctx.q3_limit_s:g} s")
         result["status"] = f"not finished: domain report ran past {ctx.q3_limit_s:g} s"
         return result
+    if done.returncode != 0 and "QueryTimeout" in done.stderr:
+        # Not a wrong answer: the ancestry query hit PROVGRAPH_QUERY_TIMEOUT (30 s).
+        ctx.say(f"{qid}: the domain report's ancestry query ran past the query time limit")
+        result["status"] = "not finished: the ancestry query ran past the 30 s query limit"
+        return result
     if done.returncode != 0 and "MemoryError" in done.stderr:
         ctx.say(f"{qid}: the domain report ran out of its memory cap")
         result["status"] = "not finished: domain report ran out of its 4 GB memory cap"
