@@ -14,7 +14,9 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +44,31 @@ def _docker_engine() -> bool:
         return False
 
 
+@contextmanager
+def throwaway_neo4j(
+    home: Path, *, heap: str, pagecache: str, stop_timeout: float = 120.0
+) -> Iterator[tuple[Any, Settings]]:
+    """A local Neo4j of its own in ``home`` on free loopback ports, no auth, stopped after."""
+    from provgraph.service.localdb import LocalNeo4j
+
+    cache = Settings.from_env().cache
+    server = LocalNeo4j(
+        Settings(home=home, cache=cache),
+        home=home / "neo4j",
+        bolt_port=free_port(),
+        http_port=free_port(),
+        heap=heap,
+        pagecache=pagecache,
+        auth=False,
+        http=False,
+    )
+    connection = server.start(timeout=300)
+    try:
+        yield server, Settings(neo4j_uri=connection.uri, home=home, cache=cache)
+    finally:
+        server.stop(timeout=stop_timeout)
+
+
 @pytest.fixture(scope="session")
 def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     home = tmp_path_factory.mktemp("provgraph-home")
@@ -62,23 +89,8 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
                 cache=base.cache,
             )
         return
-    from provgraph.service.localdb import LocalNeo4j
-
-    server = LocalNeo4j(
-        Settings(home=home, cache=base.cache),
-        home=home / "neo4j",
-        bolt_port=free_port(),
-        http_port=free_port(),
-        heap="768m",
-        pagecache="256m",
-        auth=False,
-        http=False,
-    )
-    connection = server.start(timeout=300)
-    try:
-        yield Settings(neo4j_uri=connection.uri, home=home, cache=base.cache)
-    finally:
-        server.stop()
+    with throwaway_neo4j(home, heap="768m", pagecache="256m") as (_, settings):
+        yield settings
 
 
 @pytest.fixture(scope="session")

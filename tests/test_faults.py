@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import free_port
+from conftest import throwaway_neo4j
 from fastapi.testclient import TestClient
 
 from provgraph.service.api import create_app
@@ -37,25 +37,9 @@ log = logging.getLogger(__name__)
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Settings]]:
     """A Neo4j of this module alone: these tests stop and kill it."""
-    from provgraph.service.localdb import LocalNeo4j
-
     home = tmp_path_factory.mktemp("faults-home")
-    base = Settings.from_env()
-    server = LocalNeo4j(
-        Settings(home=home, cache=base.cache),
-        home=home / "neo4j",
-        bolt_port=free_port(),
-        http_port=free_port(),
-        heap="512m",
-        pagecache="128m",
-        auth=False,
-        http=False,
-    )
-    connection = server.start(timeout=300)
-    try:
-        yield server, Settings(neo4j_uri=connection.uri, home=home, cache=base.cache)
-    finally:
-        server.stop(timeout=60)
+    with throwaway_neo4j(home, heap="512m", pagecache="128m", stop_timeout=60) as started:
+        yield started
 
 
 def layered_dag(ns: str, nodes: int) -> tuple[list[str], set[str], set[tuple[str, str, str]]]:
