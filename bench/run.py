@@ -246,6 +246,7 @@ def _questions(
             api.rss()
     finally:
         results["api_rss_peak_bytes"] = api.peak_rss
+        results["api_rss"] = api.rss_report()
         api.stop()
 
 

@@ -77,12 +77,17 @@ def neo4j_for_bench(
         server.stop()
 
 
-class ApiServer:
-    """``uvicorn provgraph.service.api:create_app`` in a child process, as deployed."""
+API_WORKERS = 2  # one per core of the reference machine; PROVGRAPH_BENCH_API_WORKERS
 
-    def __init__(self, settings: Settings) -> None:
+
+class ApiServer:
+    """``provgraph serve --workers N`` in a child process, as deployed: with N > 1 a
+    supervisor process and N workers, each with its own lineage index."""
+
+    def __init__(self, settings: Settings, workers: int | None = None) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers or int(os.environ.get("PROVGRAPH_BENCH_API_WORKERS", API_WORKERS))
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
         assert settings.neo4j_uri
         env["NEO4J_URI"] = settings.neo4j_uri
@@ -91,22 +96,23 @@ class ApiServer:
             env["NEO4J_PASSWORD"] = settings.neo4j_password
         env["PROVGRAPH_HOME"] = str(settings.home)
         command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "provgraph.service.api:create_app",
-            "--factory",
+            str(Path(sys.executable).with_name("provgraph")),
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",
             str(self.port),
+            "--workers",
+            str(self.workers),
+            "--no-auth",
             "--log-level",
             "warning",
             "--no-access-log",
         ]
         self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL)
         self._ps = psutil.Process(self.process.pid)
-        self.peak_rss = 0
+        self.peak_rss = 0  # of all the API's processes together
+        self.peak_rss_per_process: dict[int, int] = {}
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -120,10 +126,27 @@ class ApiServer:
         raise BenchSetupError(f"the API did not become ready in {timeout:g} s")
 
     def rss(self) -> int:
-        """Current resident set size of the API process (bytes); keeps the peak."""
-        value = int(self._ps.memory_info().rss)
-        self.peak_rss = max(self.peak_rss, value)
-        return value
+        """Current resident set size of the API's processes together (bytes); keeps the
+        peak of the sum and of each process."""
+        total = 0
+        for process in (self._ps, *self._ps.children(recursive=True)):
+            with contextlib.suppress(psutil.Error):
+                value = int(process.memory_info().rss)
+                total += value
+                peak = self.peak_rss_per_process.get(process.pid, 0)
+                self.peak_rss_per_process[process.pid] = max(peak, value)
+        self.peak_rss = max(self.peak_rss, total)
+        return total
+
+    def rss_report(self) -> dict[str, object]:
+        """The peaks for the results file: sum, largest process, every process."""
+        per = self.peak_rss_per_process
+        return {
+            "workers": self.workers,
+            "sum_peak_bytes": self.peak_rss,
+            "largest_process_peak_bytes": max(per.values(), default=0),
+            "per_process_peak_bytes": {str(pid): value for pid, value in sorted(per.items())},
+        }
 
     def stop(self) -> None:
         if self.process.poll() is None:

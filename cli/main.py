@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 bad input (invalid records, unknown ids, cycles), 2 usa
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -264,11 +265,21 @@ def serve(
             "off on loopback. --no-auth is for local development only.",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="API processes sharing the port (each holds its own lineage index in "
+            "memory); about one per core.",
+        ),
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from provgraph.service.api import create_app
     from provgraph.service.security import auth_required, is_loopback
     from provgraph.service.security.redact import install_log_redaction
 
@@ -279,8 +290,24 @@ def serve(
     elif not require:
         err.print("[dim]auth off on loopback: use --auth to require tokens[/]")
     install_log_redaction(settings)
-    app = create_app(settings, auth=require)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    if workers == 1:
+        from provgraph.service.api import create_app
+
+        app = create_app(settings, auth=require)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+        return
+    # Each worker is a fresh process that builds the app itself: the decision on tokens
+    # travels in the environment.
+    os.environ["PROVGRAPH_AUTH"] = "on" if require else "off"
+    uvicorn.run(
+        "provgraph.service.api:served_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        workers=workers,
+    )
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -3,10 +3,12 @@
 // caller keeps the edges whose parent lies in the closure.
 // Zoned datetimes come as strings (toString) with the list of keys that held one: decoding
 // them into driver objects cost more than the rest of the answer (docs/benchmarks.md).
+// The graph epoch comes in the same read, so the caller knows the page and the snapshot
+// describe one graph (no separate lineage_epoch round trip per page).
 // Params: $ids: page ids, in order; $children: ids whose out-edges to return (the page, and
 //         the root on the first upstream page); $edge_kinds; $as_of: datetime.
-// Returns one row: nodes (list of {props: [[key, value]], zoned: [key], kind}, in $ids order),
-//   edges (list of {from, to, type, props, zoned}).
+// Returns one row: epoch (integer, as lineage_epoch), nodes (list of {props: [[key, value]],
+//   zoned: [key], kind}, in $ids order), edges (list of {from, to, type, props, zoned}).
 CALL () {
   UNWIND $ids AS id
   MATCH (n:Artifact {id: id})
@@ -26,4 +28,5 @@ CALL () {
     zoned: [k IN keys(e) WHERE valueType(e[k]) STARTS WITH 'ZONED DATETIME']
   }) AS edges
 }
-RETURN nodes, edges
+OPTIONAL MATCH (lock:ProvgraphLock {id: 'lineage'})
+RETURN coalesce(lock.epoch, 0) AS epoch, nodes, edges

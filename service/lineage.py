@@ -33,6 +33,7 @@ from provgraph.service.store import Store
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "SUBGRAPH_DEFAULT_LIMIT",
     "Subgraph",
     "decode_cursor",
     "encode_cursor",
@@ -41,7 +42,10 @@ __all__ = [
     "witness_path",
 ]
 
-DEFAULT_LIMIT = 1000
+# A page of 100 artifacts with all their properties and ~350 edges is ~75 KB: quick to
+# fetch, send and read; `limit` asks for up to MAX_LIMIT, `total` always counts them all.
+DEFAULT_LIMIT = 100
+SUBGRAPH_DEFAULT_LIMIT = 1000  # a drawing wants the neighbourhood at once
 MAX_LIMIT = 10_000
 MAX_DEPTH = 10_000
 _CURSOR_PREFIX = "v1:"
@@ -168,11 +172,13 @@ def _from_index(
     """The same answer as the Cypher query, with the closure from the lineage index; None
     when the index cannot answer (not built, stale, or an id it does not know)."""
     now = datetime.now(UTC)
-    snapshot = index_for(store).current(store, now)
+    index = index_for(store)
+    snapshot = index.latest(now) or index.current(store, now)
     if snapshot is None:
         return None
     root = snapshot.position(artifact_id)
     if root is None:
+        index.current(store, now)  # a new artifact? then a write: start the next snapshot
         return None
     closure = snapshot.closure(root, direction, kinds, max_depth)
     rest = closure.positions
@@ -185,6 +191,9 @@ def _from_index(
         "lineage_page", ids=page_ids, children=children, edge_kinds=kinds, as_of=now, raw=True
     )
     row = page[0]
+    if int(row["epoch"]) != snapshot.epoch:
+        index.current(store, now)  # a write since the snapshot: start the next one
+        return None
     if len(row["nodes"]) != len(page_ids):
         return None  # an artifact went away since the snapshot: let Cypher answer
     nodes: list[dict[str, Any]] = []
@@ -222,7 +231,7 @@ def subgraph(
     *,
     edge_kinds: Iterable[EdgeKind | str] | None = None,
     as_of: datetime | None = None,
-    limit: int = DEFAULT_LIMIT,
+    limit: int = SUBGRAPH_DEFAULT_LIMIT,
 ) -> Subgraph:
     """The root, its ancestors and descendants (capped at ``limit`` nodes) and their edges."""
     _, limit = _check_bounds(None, limit)

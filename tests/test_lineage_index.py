@@ -204,3 +204,86 @@ def test_compact_keys_find_only_what_they_hold() -> None:
     assert snapshot.id_list(np.array([3, 4])) == ["b:é", "c:日本"]
     long_ids = _compact(["x" * 100, "y"])
     assert long_ids.dtype == object  # too wide for bytes: kept as strings
+
+
+def test_ids_are_collected_batch_by_batch_as_one_sorted_array() -> None:
+    from provgraph.service.lineage_index import collect_ids
+
+    keys = collect_ids(iter([["a:1", "a:22"], ["b:333", "b:4444"], ["c:é"]]))
+    assert keys is not None and keys.dtype == "S6"  # batches widen to the widest id
+    assert [k.decode() for k in keys.tolist()] == ["a:1", "a:22", "b:333", "b:4444", "c:é"]
+    long = collect_ids(iter([["a"], ["b" + "x" * 100]]))
+    assert long is not None and long.dtype == object and long.tolist() == ["a", "b" + "x" * 100]
+    assert collect_ids(iter([["b"], ["a"]])) is None  # not in Python's order: no index
+    empty = collect_ids(iter([]))
+    assert empty is not None and empty.size == 0
+
+
+def test_two_edges_between_one_pair_keep_their_own_kinds() -> None:
+    """Built straight to CSR, each edge stays one entry: adding up the kinds' bits (as a
+    COO conversion does) would make two DERIVED_FROM edges look like a GENERATED_BY one."""
+    from provgraph.service.lineage_index import collect_ids, snapshot_from
+
+    keys = collect_ids(iter([["m", "p", "q"]]))
+    assert keys is not None
+    rows = {  # m -> p twice (two DERIVED_FROM), m -> q (TRAINED_ON), p -> q (GENERATED_BY)
+        "offset": 0,
+        "children": [0, 0, 0, 1],
+        "parents": ["p", "p", "q", "q"],
+        "types": ["DERIVED_FROM", "DERIVED_FROM", "TRAINED_ON", "GENERATED_BY"],
+        "next_change": None,
+    }
+    snapshot = snapshot_from(1, datetime.now(UTC), keys, [rows])
+    assert snapshot is not None and snapshot.edges == 4
+
+    def ancestors(kinds: list[str], root: str = "m") -> list[str]:
+        at = snapshot.position(root)
+        assert at is not None
+        found = snapshot.closure(at, Direction.UPSTREAM, kinds, None).positions
+        return snapshot.id_list(found)
+
+    assert ancestors(["DERIVED_FROM"]) == ["p"]
+    assert ancestors(["GENERATED_BY"]) == []  # 1 + 1 would have been GENERATED_BY's bit
+    assert ancestors(["DERIVED_FROM", "GENERATED_BY"]) == ["p", "q"]
+    assert ancestors(["TRAINED_ON", "DERIVED_FROM", "GENERATED_BY", "FINE_TUNED_FROM"]) == [
+        "p",
+        "q",
+    ]
+    q = snapshot.position("q")
+    assert q is not None
+    down = snapshot.closure(q, Direction.DOWNSTREAM, ["GENERATED_BY"], None).positions
+    assert snapshot.id_list(down) == ["p"]
+    bounded = snapshot.closure(q, Direction.DOWNSTREAM, ["DERIVED_FROM", "GENERATED_BY"], 1)
+    assert snapshot.id_list(bounded.positions) == ["p"] and bounded.beyond_depth
+    unknown = dict(rows, parents=["p", "p", "q", "zz"])
+    assert snapshot_from(1, datetime.now(UTC), keys, [unknown]) is None
+
+
+def test_a_page_after_a_write_is_not_answered_from_the_old_snapshot(
+    store: Store, ns: str, index: LineageIndex
+) -> None:
+    """The page query reads the epoch with the page: a write since the snapshot sends the
+    question to Cypher (and starts the next snapshot), even without asking ``current``."""
+    lines, ids = random_dag(ns, n=40, seed=5)
+    ingest_lines(store, lines, alerts=False)
+    before = index.current(store)
+    assert before is not None
+    top = ids[0]
+    leaf = f"{ns}dataset-late"
+    ingest_lines(
+        store,
+        [
+            json.dumps({"node": "dataset", "id": leaf}),
+            json.dumps({"edge": "DERIVED_FROM", "from": leaf, "to": top}),
+        ],
+        alerts=False,
+    )
+    assert index.latest() is before  # still the old one: nothing asked since the write
+    impact = lineage(store, top, direction=Direction.DOWNSTREAM, limit=10_000)
+    assert leaf in {n.id for n in impact.nodes}
+    reference = lineage(
+        store, top, direction=Direction.DOWNSTREAM, limit=10_000, as_of=datetime.now(UTC)
+    )
+    assert same(impact, reference)
+    after = index.latest()
+    assert after is not None and after.epoch > before.epoch  # rebuilt on the way

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provgraph.service.alerts import Dispatcher
 from provgraph.service.api.deps import StoreHolder
@@ -30,9 +30,45 @@ from provgraph.service.security import TokenVerifier
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "served_app"]
 
 API_PREFIX = "/api/v1"
+
+
+def served_app() -> FastAPI:
+    """The app as ``provgraph serve --workers N`` starts it in each worker process: the
+    settings (``PROVGRAPH_AUTH`` set to ``on`` or ``off`` by ``serve``) from the
+    environment, secrets redacted from the logs."""
+    from provgraph.service.security.redact import install_log_redaction
+
+    settings = Settings.from_env()
+    install_log_redaction(settings)
+    return create_app(settings)
+
+
+class WakeDispatcher:
+    """After a successful write, wake the alert dispatcher: the write may have queued
+    deliveries, to be sent now rather than at the next poll. Plain ASGI: Starlette's
+    ``BaseHTTPMiddleware`` costs every request a task group and a stream."""
+
+    def __init__(self, app: ASGIApp, *, dispatcher: Dispatcher) -> None:
+        self.app = app
+        self.dispatcher = dispatcher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "GET":
+            await self.app(scope, receive, send)
+            return
+        status: list[int] = []
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if status and status[0] < 400:
+            self.dispatcher.wake()
 
 
 def create_app(
@@ -99,14 +135,8 @@ def create_app(
         verifier=app.state.tokens,
     )
 
-    @app.middleware("http")
-    async def wake_dispatcher(request: Request, call_next: Any) -> Response:
-        # A successful write may have queued alert deliveries: send them now, not at the
-        # next poll.
-        response: Response = await call_next(request)
-        if dispatcher is not None and request.method != "GET" and response.status_code < 400:
-            dispatcher.wake()
-        return response
+    if dispatcher is not None:
+        app.add_middleware(WakeDispatcher, dispatcher=dispatcher)
 
     document_security(app, auth=require_tokens)
     install_problem_handlers(app)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from provgraph.service.api.deps import StoreDep, StoreHolder
 from provgraph.service.api.routes.common import problems
-from provgraph.service.checks.jobs import CheckJobs
 from provgraph.service.checks.lineage import lineage_checks
 from provgraph.service.checks.models import CheckJob, CheckRequest, CheckSummary
 from provgraph.service.models import Direction
+
+if TYPE_CHECKING:  # imported on first use: the check engine's libraries weigh ~25 MB
+    from provgraph.service.checks.jobs import CheckJobs
 
 __all__ = ["router"]
 
@@ -22,6 +24,8 @@ _JOBS_LOCK = threading.Lock()
 
 def _jobs(request: Request) -> CheckJobs:
     """The app's job queue, made on first use (so create_app needs no change)."""
+    from provgraph.service.checks.jobs import CheckJobs
+
     with _JOBS_LOCK:
         jobs: CheckJobs | None = getattr(request.app.state, "check_jobs", None)
         if jobs is None:

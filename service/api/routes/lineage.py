@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from provgraph.service import lineage as domain
 from provgraph.service.api.deps import StoreDep
-from provgraph.service.api.routes.common import problems
+from provgraph.service.api.routes.common import json_response, problems
 from provgraph.service.errors import InvalidInput
 from provgraph.service.models import Direction, EdgeKind, Lineage, WitnessPath
 
@@ -43,6 +43,7 @@ def _edge_kinds(raw: list[str] | None) -> list[EdgeKind] | None:
 @router.get(
     "/artifacts/{artifact_id:path}/lineage",
     summary="Ancestry (upstream) or impact (downstream) of an artifact, one page at a time",
+    response_model=Lineage,
     responses=problems(404, 422, 504),
 )
 def get_lineage(
@@ -58,8 +59,8 @@ def get_lineage(
         int, Query(ge=1, description=f"nodes per page (capped at {domain.MAX_LIMIT})")
     ] = domain.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
-) -> Lineage:
-    return domain.lineage(
+) -> Response:
+    answer = domain.lineage(
         store,
         artifact_id,
         direction=direction,
@@ -69,11 +70,13 @@ def get_lineage(
         limit=limit,
         cursor=cursor,
     )
+    return json_response(answer)
 
 
 @router.get(
     "/artifacts/{artifact_id:path}/subgraph",
     summary="The artifact, its ancestors and descendants, and the edges among them (for drawing)",
+    response_model=domain.Subgraph,
     responses=problems(404, 422, 504),
 )
 def get_subgraph(
@@ -83,11 +86,12 @@ def get_subgraph(
     as_of: AsOfQuery = None,
     limit: Annotated[
         int, Query(ge=1, description=f"nodes per page (capped at {domain.MAX_LIMIT})")
-    ] = domain.DEFAULT_LIMIT,
-) -> domain.Subgraph:
-    return domain.subgraph(
+    ] = domain.SUBGRAPH_DEFAULT_LIMIT,
+) -> Response:
+    answer = domain.subgraph(
         store, artifact_id, edge_kinds=_edge_kinds(edge_kinds), as_of=as_of, limit=limit
     )
+    return json_response(answer)
 
 
 @router.get(
