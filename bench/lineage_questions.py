@@ -1,7 +1,8 @@
 """Q1 (upstream closure), Q2 (downstream impact) and the lineage half of Q7, each through
 the domain layer and the HTTP API, with the PostgreSQL, naive-Cypher and in-memory
 baselines on the same node. Q1's API answer is the lineage endpoint's first page (the
-default limit, 1000 nodes, with the edges among them) plus the exact total."""
+default limit, 100 nodes with all their properties, and the edges among them) plus the
+exact total; until 2026-12-02 the default, and so Q1's page, was 1,000 nodes."""
 
 from __future__ import annotations
 

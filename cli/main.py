@@ -296,18 +296,29 @@ def serve(
         app = create_app(settings, auth=require)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
         return
-    # Each worker is a fresh process that builds the app itself: the decision on tokens
-    # travels in the environment.
+    # Each worker is a fresh process that builds the app itself (the decision on tokens
+    # travels in the environment). This process becomes uvicorn's supervisor, which needs
+    # none of what the CLI imported: exec it lean (~150 MB less).
     os.environ["PROVGRAPH_AUTH"] = "on" if require else "off"
-    uvicorn.run(
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
         "provgraph.service.api:served_app",
-        factory=True,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=access_log,
-        workers=workers,
-    )
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--log-level",
+        log_level,
+        "--workers",
+        str(workers),
+        *([] if access_log else ["--no-access-log"]),
+    ]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from provgraph.service.errors import InvalidInput, NotFound
 from provgraph.service.lineage_index import index_for, page_props
@@ -32,12 +32,15 @@ from provgraph.service.store import Store
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "MAX_IDS_LIMIT",
     "MAX_LIMIT",
     "SUBGRAPH_DEFAULT_LIMIT",
+    "LineageIds",
     "Subgraph",
     "decode_cursor",
     "encode_cursor",
     "lineage",
+    "lineage_ids",
     "subgraph",
     "witness_path",
 ]
@@ -47,6 +50,7 @@ __all__ = [
 DEFAULT_LIMIT = 100
 SUBGRAPH_DEFAULT_LIMIT = 1000  # a drawing wants the neighbourhood at once
 MAX_LIMIT = 10_000
+MAX_IDS_LIMIT = 1_000_000  # ids only: ~30 bytes each in JSON
 MAX_DEPTH = 10_000
 _CURSOR_PREFIX = "v1:"
 
@@ -60,6 +64,19 @@ class Subgraph(BaseModel):
     total: int
     complete: bool
     truncated_reason: str | None = None
+
+
+class LineageIds(BaseModel):
+    """The ids of an ancestry or impact in id order, without properties or edges: the
+    whole closure in one answer up to ``MAX_IDS_LIMIT``."""
+
+    root: str
+    direction: Direction
+    ids: list[str]
+    total: int = Field(description="distinct nodes in the whole answer, across all pages")
+    complete: bool
+    truncated_reason: TruncatedReason | None = None
+    next_cursor: str | None = None
 
 
 def encode_cursor(last_id: str) -> str:
@@ -223,6 +240,89 @@ def _from_index(
     edges = [e for e, kept in zip(found, keep.tolist(), strict=True) if kept]
     total, remaining = int(closure.positions.size), int(rest.size)
     return _answer(artifact_id, direction, nodes, edges, total, remaining, closure.beyond_depth)
+
+
+def lineage_ids(
+    store: Store,
+    artifact_id: str,
+    *,
+    direction: Direction = Direction.UPSTREAM,
+    max_depth: int | None = None,
+    edge_kinds: Iterable[EdgeKind | str] | None = None,
+    as_of: datetime | None = None,
+    limit: int = MAX_IDS_LIMIT,
+    cursor: str | None = None,
+) -> LineageIds:
+    """The same closure as ``lineage``, as ids only. About now, with the lineage index
+    valid, no artifact is read from Neo4j at all; otherwise ``lineage`` pages are joined."""
+    max_depth, _ = _check_bounds(max_depth, 1)
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1")
+    limit = min(limit, MAX_IDS_LIMIT)
+    kinds = _kinds(edge_kinds)
+    if as_of is None:
+        indexed = _ids_from_index(store, artifact_id, direction, max_depth, kinds, cursor, limit)
+        if indexed is not None:
+            return indexed
+    ids: list[str] = []
+    while True:
+        page = lineage(
+            store,
+            artifact_id,
+            direction=direction,
+            max_depth=max_depth,
+            edge_kinds=kinds,
+            as_of=as_of,
+            limit=min(MAX_LIMIT, limit - len(ids)),
+            cursor=cursor,
+        )
+        ids += [node.id for node in page.nodes]
+        cursor = page.next_cursor
+        if cursor is None or len(ids) >= limit:
+            break
+    return LineageIds(
+        root=artifact_id,
+        direction=direction,
+        ids=ids,
+        total=page.total,
+        complete=page.complete,
+        truncated_reason=page.truncated_reason,
+        next_cursor=cursor,
+    )
+
+
+def _ids_from_index(
+    store: Store,
+    artifact_id: str,
+    direction: Direction,
+    max_depth: int | None,
+    kinds: list[str],
+    cursor: str | None,
+    limit: int,
+) -> LineageIds | None:
+    # `current` reads the epoch: the snapshot is the graph as it is now.
+    snapshot = index_for(store).current(store)
+    root = None if snapshot is None else snapshot.position(artifact_id)
+    if snapshot is None or root is None:
+        return None
+    closure = snapshot.closure(root, direction, kinds, max_depth)
+    rest = closure.positions
+    if cursor:
+        rest = rest[rest >= snapshot.first_after(decode_cursor(cursor))]
+    ids = snapshot.id_list(rest[:limit])
+    more = rest.size > len(ids)
+    reason: TruncatedReason | None = (
+        "limit" if more else ("max_depth" if closure.beyond_depth else None)
+    )
+    return LineageIds(
+        root=artifact_id,
+        direction=direction,
+        ids=ids,
+        total=int(closure.positions.size),
+        complete=reason is None,
+        truncated_reason=reason,
+        next_cursor=encode_cursor(ids[-1]) if more and ids else None,
+    )
 
 
 def subgraph(

@@ -776,6 +776,29 @@ def test_lineage_of_ids_with_slashes(client: TestClient, ns: str) -> None:
     assert ids(sub["nodes"]) == [f"{ns}hf:org/parent/v2", f"{ns}hf:org/child"]
 
 
+def test_lineage_ids_answer_the_same_closure_as_ids_only(client: TestClient, ns: str) -> None:
+    make_nodes(client, ns, {"hf:o/a": "dataset", "hf:o/b": "dataset", "c": "source"})
+    assert add_edge(client, ns, "hf:o/a", "hf:o/b").status_code == 201
+    assert add_edge(client, ns, "hf:o/b", "c").status_code == 201
+    response = client.get(url(f"{ns}hf:o/a", "/lineage/ids"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["ids"] == ids(lineage(client, f"{ns}hf:o/a")["nodes"]) == [f"{ns}c", f"{ns}hf:o/b"]
+    assert body["total"] == 2 and body["complete"] and body["next_cursor"] is None
+    first = client.get(url(f"{ns}hf:o/a", "/lineage/ids"), params={"limit": 1}).json()
+    assert first["ids"] == [f"{ns}c"] and first["truncated_reason"] == "limit"
+    rest = client.get(
+        url(f"{ns}hf:o/a", "/lineage/ids"), params={"limit": 1, "cursor": first["next_cursor"]}
+    ).json()
+    assert rest["ids"] == [f"{ns}hf:o/b"] and rest["complete"]
+    near = client.get(url(f"{ns}hf:o/a", "/lineage/ids"), params={"max_depth": 1}).json()
+    assert near["ids"] == [f"{ns}hf:o/b"] and near["truncated_reason"] == "max_depth"
+    down = client.get(url(f"{ns}c", "/lineage/ids"), params={"direction": DOWNSTREAM}).json()
+    assert down["ids"] == [f"{ns}hf:o/a", f"{ns}hf:o/b"]
+    problem(client.get(url(f"{ns}missing", "/lineage/ids")), 404)
+    problem(client.get(url(f"{ns}c", "/lineage/ids"), params={"limit": 0}), 422)
+
+
 # ---------------------------------------------------------------- OpenAPI
 
 
@@ -793,6 +816,8 @@ def test_openapi_documents_the_lineage_route(client: TestClient) -> None:
     assert params["artifact_id"]["in"] == "path"
     assert params["limit"]["in"] == "query"
     assert {"200", "404", "422"} <= set(operation["responses"])
+    ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok["$ref"].endswith("/Lineage")  # the model is still declared, sent as it dumps
     assert f"{API}/ingest" in paths and f"{API}/edges" in paths
 
 

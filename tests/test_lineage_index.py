@@ -12,7 +12,7 @@ import pytest
 
 from provgraph.service import lineage as lineage_module
 from provgraph.service.ingest import ingest_lines
-from provgraph.service.lineage import lineage
+from provgraph.service.lineage import lineage, lineage_ids
 from provgraph.service.lineage_index import EpochCache, LineageIndex, Snapshot
 from provgraph.service.models import Direction, Lineage
 from provgraph.service.store import Store
@@ -100,6 +100,28 @@ def test_index_answers_as_cypher_does(store: Store, ns: str, index: LineageIndex
                 assert same(second, reference), (node, kw, "page 2")
             compared += 1
     assert compared == 12 * len(cases)
+
+
+def test_ids_only_answers_as_the_pages_do(store: Store, ns: str, index: LineageIndex) -> None:
+    lines, ids = random_dag(ns, n=80, seed=9)
+    ingest_lines(store, lines, alerts=False)
+    assert index.current(store) is not None
+    for node in random.Random(4).sample(ids, 8):
+        for direction in Direction:
+            for depth in (None, 2):
+                kw = {"direction": direction, "max_depth": depth}
+                pages = lineage(store, node, limit=10_000, **kw)
+                fast = lineage_ids(store, node, **kw)
+                slow = lineage_ids(store, node, as_of=datetime.now(UTC), **kw)  # Cypher
+                assert fast == slow, (node, kw)
+                assert fast.ids == [n.id for n in pages.nodes] and fast.total == pages.total
+                assert fast.truncated_reason == pages.truncated_reason
+                if fast.total > 2:
+                    head = lineage_ids(store, node, limit=2, **kw)
+                    tail = lineage_ids(store, node, cursor=head.next_cursor, **kw)
+                    assert head.ids + tail.ids == fast.ids and head.truncated_reason == "limit"
+                    cypher = lineage_ids(store, node, limit=2, as_of=datetime.now(UTC), **kw)
+                    assert cypher == head
 
 
 def test_a_write_retires_the_snapshot(store: Store, ns: str, index: LineageIndex) -> None:

@@ -41,6 +41,39 @@ def _edge_kinds(raw: list[str] | None) -> list[EdgeKind] | None:
 
 
 @router.get(
+    "/artifacts/{artifact_id:path}/lineage/ids",
+    summary="The ids of the ancestry or impact of an artifact, without properties or edges",
+    response_model=domain.LineageIds,
+    responses=problems(404, 422, 504),
+)
+def get_lineage_ids(
+    artifact_id: str,
+    store: StoreDep,
+    direction: Direction = Direction.UPSTREAM,
+    max_depth: Annotated[
+        int | None, Query(ge=1, description=f"hops to follow (capped at {domain.MAX_DEPTH})")
+    ] = None,
+    edge_kinds: EdgeKindsQuery = None,
+    as_of: AsOfQuery = None,
+    limit: Annotated[
+        int, Query(ge=1, description=f"ids per answer (capped at {domain.MAX_IDS_LIMIT})")
+    ] = domain.MAX_IDS_LIMIT,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous answer")] = None,
+) -> Response:
+    answer = domain.lineage_ids(
+        store,
+        artifact_id,
+        direction=direction,
+        max_depth=max_depth,
+        edge_kinds=_edge_kinds(edge_kinds),
+        as_of=as_of,
+        limit=limit,
+        cursor=cursor,
+    )
+    return json_response(answer)
+
+
+@router.get(
     "/artifacts/{artifact_id:path}/lineage",
     summary="Ancestry (upstream) or impact (downstream) of an artifact, one page at a time",
     response_model=Lineage,
