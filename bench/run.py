@@ -268,11 +268,14 @@ def _warm_index(store: Store, http: httpx.Client, some_id: str) -> dict[str, Any
     info: dict[str, Any] = {"domain_build_s": round(time.perf_counter() - start, 3)}
     info["domain"] = index.status()
     status: dict[str, Any] = {}
-    while time.perf_counter() < start + 900:
-        status = http.get("/readyz").json().get("lineage_index", {})
-        if not status.get("building") and status.get("epoch") == epoch:
-            break
-        time.sleep(0.5)
+    # Each API worker builds its own index; a new connection may reach any of them, so
+    # ask on new connections until a dozen in a row say built.
+    ready_in_a_row = 0
+    while time.perf_counter() < start + 900 and ready_in_a_row < 12:
+        status = httpx.get(http.base_url.join("/readyz")).json().get("lineage_index", {})
+        built = not status.get("building") and status.get("epoch") == epoch
+        ready_in_a_row = ready_in_a_row + 1 if built else 0
+        time.sleep(0.05 if built else 0.5)
     info["api_build_s"] = round(time.perf_counter() - start, 3)
     info["api"] = status
     _say(f"lineage index ready: {info}")

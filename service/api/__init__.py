@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,7 +26,9 @@ from provgraph.service.api.routes import (
 from provgraph.service.api.routes import checks as checks_routes
 from provgraph.service.api.routes import openlineage as openlineage_routes
 from provgraph.service.api.routes import risk as risk_routes
+from provgraph.service.errors import ProvgraphError
 from provgraph.service.licensing.kb import load_kb
+from provgraph.service.lineage_index import index_for
 from provgraph.service.risk import RiskThresholds
 from provgraph.service.security import TokenVerifier
 from provgraph.service.settings import Settings
@@ -33,6 +37,17 @@ from provgraph.service.store import Store
 __all__ = ["create_app", "served_app"]
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
+
+
+def _warm_lineage_index(holder: StoreHolder) -> None:
+    """Start building the lineage index now, so that the first questions find it ready
+    (each worker process of ``serve --workers`` holds its own)."""
+    try:
+        store = holder.get()
+        index_for(store).current(store)  # starts the build in the background if needed
+    except ProvgraphError as exc:
+        log.info("lineage index not started with the API (Neo4j not ready?): %s", exc)
 
 
 def served_app() -> FastAPI:
@@ -99,6 +114,10 @@ def create_app(
         load_kb()
         if dispatcher is not None:
             dispatcher.start()
+        if store is None:  # an app that owns its connection: a served one
+            threading.Thread(
+                target=_warm_lineage_index, args=(holder,), name="provgraph-warm", daemon=True
+            ).start()
         yield
         if dispatcher is not None:
             dispatcher.stop()
