@@ -300,8 +300,8 @@ class _Engine:
         self.declared: list[Declared | None] = [
             self._declared(facts) for facts in graph.nodes.values()
         ]
-        self._matrices: dict[tuple[_Rule, bool], sp.csr_matrix] = {}
-        self._searches: dict[tuple[int, Any], tuple[Any, Any, Any]] = {}
+        self._matrices: dict[_Rule, sp.csr_matrix] = {}
+        self._searches: dict[tuple[int, _Rule], tuple[Any, Any, Any]] = {}
         self.clauses = self._clauses()
 
     def _declared(self, facts: NodeFacts) -> Declared | None:
@@ -347,11 +347,11 @@ class _Engine:
             )
         return list(found.values())
 
-    def matrix(self, rule: _Rule, dormant: bool) -> sp.csr_matrix:
+    def matrix(self, rule: _Rule) -> sp.csr_matrix:
         """The layered ancestry, child to parent: node p is position p when the clause is
-        active there, n + p while dormant (that layer only when the clause has dormant
-        origins)."""
-        key = (rule, dormant)
+        active there, n + p while dormant. Nothing leads from the dormant layer back to the
+        active one, so a clause without dormant origins shares its rule's search."""
+        key = rule
         if key not in self._matrices:
             g, n = self.graph, self.n
             keep = np.ones(g.kind.size, dtype=bool)
@@ -359,26 +359,26 @@ class _Engine:
                 keep[list(rule.waived)] = False
             active = np.isin(g.kind, list(rule.active)) & keep
             rows, cols = [g.child[active]], [g.parent[active]]
-            if dormant:
-                enters = np.isin(g.kind, list(rule.entry)) & keep
-                rows.append(g.child[enters])
-                cols.append(g.parent[enters] + n)
-                if rule.dormant_ft:
-                    waits = (g.kind == _FT) & keep
-                    rows.append(g.child[waits] + n)
-                    cols.append(g.parent[waits] + n)
+            enters = np.isin(g.kind, list(rule.entry)) & keep
+            rows.append(g.child[enters])
+            cols.append(g.parent[enters] + n)
+            if rule.dormant_ft:
+                waits = (g.kind == _FT) & keep
+                rows.append(g.child[waits] + n)
+                cols.append(g.parent[waits] + n)
             r, c = np.concatenate(rows), np.concatenate(cols)
-            self._matrices[key] = sp.csr_matrix(
-                (np.ones(r.size, dtype=np.int8), (r, c)), shape=(2 * n, 2 * n)
-            )
+            # float64 and canonical: what csgraph wants, so no search converts it again.
+            matrix = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(2 * n, 2 * n))
+            matrix.sum_duplicates()
+            self._matrices[key] = matrix
         return self._matrices[key]
 
-    def search(self, start: int, rule: _Rule, dormant: bool) -> tuple[Any, Any, Any]:
+    def search(self, start: int, rule: _Rule) -> tuple[Any, Any, Any]:
         """BFS from layered node ``start``: (order, predecessors, rank by order)."""
-        key = (start, (rule, dormant))
+        key = (start, rule)
         if key not in self._searches:
             order, predecessors = breadth_first_order(
-                self.matrix(rule, dormant), start, directed=True, return_predecessors=True
+                self.matrix(rule), start, directed=True, return_predecessors=True
             )
             rank = np.full(2 * self.n, -1, dtype=np.int64)
             rank[order] = np.arange(order.size)
@@ -415,7 +415,7 @@ class _Engine:
         """(witness layered node, origin count, sample, predecessors) of ``item`` seen from
         ``start`` under ``rule``, the origin ``exclude`` left out; None when none reaches."""
         n = self.n
-        _, predecessors, rank = self.search(start, rule, bool(item.dormant_at))
+        _, predecessors, rank = self.search(start, rule)
         candidates = item.candidates
         ranks = rank[candidates]
         hit = ranks >= 0
@@ -536,7 +536,7 @@ class _Engine:
         found = [UnknownTerms(u, node_id, ()) for u in own.unknown] if own else []
         if own is None:
             found.append(UnknownTerms(None, node_id, ()))
-        order, predecessors, _ = self.search(target, self._everything, False)
+        order, predecessors, _ = self.search(target, self._everything)
         groups: dict[str | None, list[int]] = {}
         for at in order[1:].tolist():  # nearest first; the target itself is order[0]
             declared = self.declared[at]

@@ -115,6 +115,7 @@ def graph_from_rows(root: str, rows: list[dict[str, Any]]) -> LicenseGraph:
     parent_ids: list[str] = []
     kinds: list[int] = []
     raw_waivers: dict[int, Any] = {}
+    codes = {kind.value: code for kind, code in EDGE_CODES.items()}
     for row in rows:
         node_id = row["id"]
         props = (
@@ -137,7 +138,7 @@ def graph_from_rows(root: str, rows: list[dict[str, Any]]) -> LicenseGraph:
                 raw_waivers[len(children)] = waivers
             children.append(at)
             parent_ids.append(to)
-            kinds.append(EDGE_CODES[EdgeKind(kind)])
+            kinds.append(codes[kind])
     position = {node_id: at for at, node_id in enumerate(nodes)}
     parents = np.array([position.get(p, -1) for p in parent_ids], dtype=np.int32)
     kept = np.flatnonzero(parents >= 0)  # all, unless the ancestry cap cut the set
