@@ -343,6 +343,30 @@ def test_unlicensed_ancestors_make_one_finding_witnessed_by_the_nearest(
     assert unknown["sample_origins"] == chain[::-1]
 
 
+def test_an_aggregated_clause_keeps_the_strictest_witness(client: TestClient, ns: str) -> None:
+    """Two origins of one no-derivatives clause: the nearest reaches the model through
+    training (a warning), the other by fine-tuning (an error). The one finding for the
+    clause must rest on the error's path, and count both origins."""
+    trained, base, top, m = f"{ns}nd-data", f"{ns}base", f"{ns}nd-model", f"{ns}m"
+    load(
+        client,
+        dataset(trained, license="CC-BY-ND-4.0"),
+        model(top, model_type="llm", license="CC-BY-ND-4.0"),
+        model(base, model_type="llm", license="Apache-2.0"),
+        model(m, model_type="llm", distribution="public", license="Apache-2.0"),
+        edge("TRAINED_ON", m, trained),
+        edge("FINE_TUNED_FROM", m, base),
+        edge("FINE_TUNED_FROM", base, top),
+    )
+    answer = licenses(client, m)
+    [finding] = findings(answer, "no-derivatives-shared")
+    assert finding["severity"] == "error" and finding["origin"]["node"] == top
+    assert hops(finding) == ["FINE_TUNED_FROM", "FINE_TUNED_FROM"]
+    assert "and 1 other ancestor likewise" in finding["explanation"]
+    [clause] = [c for c in answer["clauses"] if c["clause"] == finding["origin"]["clause"]]
+    assert clause["origins"] == 2 and clause["sample_origins"] == [trained, top]
+
+
 def test_or_is_satisfied_by_any_alternative(client: TestClient, ns: str) -> None:
     either, m = f"{ns}either", f"{ns}m"
     load(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -36,6 +36,7 @@ from scipy.sparse.csgraph import breadth_first_order
 from provgraph.service.licensing.expressions import Declared, alternatives, choose
 from provgraph.service.licensing.kb import (
     Clause,
+    ClauseType,
     GrantType,
     KnowledgeBase,
     LicenseEntry,
@@ -410,10 +411,16 @@ class _Engine:
         return tuple(hops)
 
     def reach(
-        self, item: _Clause, rule: _Rule, start: int, exclude: int | None
+        self,
+        item: _Clause,
+        rule: _Rule,
+        start: int,
+        exclude: int | None,
+        avoid: npt.NDArray[np.bool_] | None = None,
     ) -> tuple[int, int, tuple[str, ...], Any] | None:
         """(witness layered node, origin count, sample, predecessors) of ``item`` seen from
-        ``start`` under ``rule``, the origin ``exclude`` left out; None when none reaches."""
+        ``start`` under ``rule``, the origin ``exclude`` (and the candidates ``avoid``
+        marks) left out; None when none reaches."""
         n = self.n
         _, predecessors, rank = self.search(start, rule)
         candidates = item.candidates
@@ -421,6 +428,8 @@ class _Engine:
         hit = ranks >= 0
         if exclude is not None:
             hit &= candidates % n != exclude
+        if avoid is not None:
+            hit &= ~avoid
         if not hit.any():
             return None
         reached, reached_ranks = candidates[hit], ranks[hit]
@@ -449,6 +458,9 @@ class _Engine:
             if lenient is not None:
                 witness, _, _, predecessors = lenient
                 rule, conservative = item.always, False
+        preferred = self._preferred(item, rule, start, exclude)
+        if preferred is not None:
+            witness, rule, predecessors = preferred
         return Instance(
             item.license,
             item.clause,
@@ -459,6 +471,25 @@ class _Engine:
             count,
             sample,
         )
+
+    def _preferred(
+        self, item: _Clause, rule: _Rule, start: int, exclude: int | None
+    ) -> tuple[int, _Rule, Any] | None:
+        """A witness whose path gives the strictest verdict of a rule that reads the path
+        (licenses.md, "Limits"), when some origin has one: a no-derivatives clause reached
+        without TRAINED_ON, a no-improve clause reached not only by FINE_TUNED_FROM."""
+        kind = item.clause.type
+        if kind is ClauseType.NO_DERIVATIVES_SHARED:
+            to = EDGE_CODES[EdgeKind.TRAINED_ON]
+            untrained = replace(rule, active=rule.active - {to}, entry=rule.entry - {to})
+            found = self.reach(item, untrained, start, exclude)
+            return None if found is None else (found[0], untrained, found[3])
+        if kind is ClauseType.NO_IMPROVE_OTHER_LLM:
+            fine_tunes = replace(rule, active=rule.active & {_FT}, entry=rule.entry & {_FT})
+            by_fine_tunes = self.search(start, fine_tunes)[2][item.candidates] >= 0
+            found = self.reach(item, rule, start, exclude, avoid=by_fine_tunes)
+            return None if found is None else (found[0], rule, found[3])
+        return None
 
     def at(self, node_id: str) -> NodeLicenses:
         target = self.graph.position[node_id]
