@@ -503,6 +503,7 @@ class _Engine:
                 here.add(inherited)
         here.waived = self._waived(target)
         here.unknown = self._unknown(target)
+        self._searches.clear()  # searches start at this target: keep memory at one target's
         return here
 
     def _waived(self, target: int) -> list[Waived]:
