@@ -284,15 +284,14 @@ def analyse(
     policy: Policy,
     node_id: str | None = None,
     *,
-    store: Store | None = None,
+    store: Store,
 ) -> tuple[NodeLicenses, list[Finding], tuple[Category, int, int]]:
     """Propagate over ``graph`` and evaluate the rules at ``node_id`` (default: the root)
     and at the models it is fine-tuned from (their violations taint it). ``store``: where
     to read those models' properties (the lean ancestry does not carry them)."""
     node_id = node_id or graph.root
     bases = _fine_tune_bases(graph, node_id)
-    if store is not None:
-        with_facts(store, graph, [ancestor for ancestor, _ in bases])
+    with_facts(store, graph, [ancestor for ancestor, _ in bases])
     targets = [node_id, *(ancestor for ancestor, _ in bases)]
     effective = propagate(graph, kb, policy, at=targets)
     families = model_families(graph, targets)
