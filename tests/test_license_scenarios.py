@@ -122,6 +122,34 @@ def test_s3_share_alike_meets_non_commercial(client: TestClient, ns: str) -> Non
     assert finding["origin"]["node"] == y and x in finding["explanation"]
 
 
+def test_many_origins_make_one_finding_per_license_pair(client: TestClient, ns: str) -> None:
+    """Three share-alike sources and three non-commercial ones, the nearest of each one hop
+    away: one finding for the pair of licenses (not nine), witnessed by the nearest, and the
+    clauses say how many origins each has."""
+    sa, nc = [f"{ns}sa{i}" for i in range(3)], [f"{ns}nc{i}" for i in range(3)]
+    c = f"{ns}c"
+    load(
+        client,
+        *(dataset(x, license="CC-BY-SA-4.0") for x in sa),
+        *(dataset(y, license="CC-BY-NC-4.0") for y in nc),
+        dataset(c, distribution="public"),
+        edge("DERIVED_FROM", c, sa[0]),
+        edge("DERIVED_FROM", c, nc[0]),
+        *(edge("DERIVED_FROM", parent, grand) for parent, grand in itertools.pairwise(sa)),
+        *(edge("DERIVED_FROM", parent, grand) for parent, grand in itertools.pairwise(nc)),
+    )
+    answer = licenses(client, c)
+    [finding] = findings(answer, "sharealike-vs-additional-terms")
+    assert finding["origin"]["node"] == nc[0] and hops(finding) == ["DERIVED_FROM"]
+    assert f"from {sa[0]} (and 2 other ancestors likewise)" in finding["explanation"]
+    by_clause = {(k["license"], k["type"]): k for k in answer["clauses"]}
+    share_alike = by_clause[("CC-BY-SA-4.0", "ShareAlike")]
+    assert share_alike["origin"] == sa[0] and share_alike["origins"] == 3
+    assert share_alike["sample_origins"] == sa
+    assert by_clause[("CC-BY-NC-4.0", "NonCommercial")]["origins"] == 3
+    assert len(answer["clauses"]) == len(by_clause)  # one entry per (license, clause)
+
+
 def test_s4_openrail_pass_on_through_fine_tune_and_distillation(
     client: TestClient, ns: str
 ) -> None:
