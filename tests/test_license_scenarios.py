@@ -122,6 +122,34 @@ def test_s3_share_alike_meets_non_commercial(client: TestClient, ns: str) -> Non
     assert finding["origin"]["node"] == y and x in finding["explanation"]
 
 
+def test_many_origins_make_one_finding_per_license_pair(client: TestClient, ns: str) -> None:
+    """Three share-alike sources and three non-commercial ones, the nearest of each one hop
+    away: one finding for the pair of licenses (not nine), witnessed by the nearest, and the
+    clauses say how many origins each has."""
+    sa, nc = [f"{ns}sa{i}" for i in range(3)], [f"{ns}nc{i}" for i in range(3)]
+    c = f"{ns}c"
+    load(
+        client,
+        *(dataset(x, license="CC-BY-SA-4.0") for x in sa),
+        *(dataset(y, license="CC-BY-NC-4.0") for y in nc),
+        dataset(c, distribution="public"),
+        edge("DERIVED_FROM", c, sa[0]),
+        edge("DERIVED_FROM", c, nc[0]),
+        *(edge("DERIVED_FROM", parent, grand) for parent, grand in itertools.pairwise(sa)),
+        *(edge("DERIVED_FROM", parent, grand) for parent, grand in itertools.pairwise(nc)),
+    )
+    answer = licenses(client, c)
+    [finding] = findings(answer, "sharealike-vs-additional-terms")
+    assert finding["origin"]["node"] == nc[0] and hops(finding) == ["DERIVED_FROM"]
+    assert f"from {sa[0]} (and 2 other ancestors likewise)" in finding["explanation"]
+    by_clause = {(k["license"], k["type"]): k for k in answer["clauses"]}
+    share_alike = by_clause[("CC-BY-SA-4.0", "ShareAlike")]
+    assert share_alike["origin"] == sa[0] and share_alike["origins"] == 3
+    assert share_alike["sample_origins"] == sa
+    assert by_clause[("CC-BY-NC-4.0", "NonCommercial")]["origins"] == 3
+    assert len(answer["clauses"]) == len(by_clause)  # one entry per (license, clause)
+
+
 def test_s4_openrail_pass_on_through_fine_tune_and_distillation(
     client: TestClient, ns: str
 ) -> None:
@@ -334,7 +362,37 @@ def test_unlicensed_ancestors_make_one_finding_witnessed_by_the_nearest(
     [finding] = findings(answer, "unknown-terms")  # not one per ancestor
     assert finding["origin"] == {"node": chain[-1], "license": None, "clause": None}
     assert "and 4 other ancestors likewise" in finding["explanation"]
-    assert {u["origin"] for u in answer["unknown"]} == set(chain)  # the report lists them all
+    # The report's unknown terms are aggregated the same way: the nearest with its path, the
+    # count of every unlicensed ancestor, and a few of them by name, nearest first.
+    [unknown] = answer["unknown"]
+    assert unknown["origin"] == chain[-1] and unknown["license"] is None
+    assert unknown["path"] == [{"from": m, "to": chain[-1], "type": "TRAINED_ON"}]
+    assert unknown["origins"] == len(chain)
+    assert unknown["sample_origins"] == chain[::-1]
+
+
+def test_an_aggregated_clause_keeps_the_strictest_witness(client: TestClient, ns: str) -> None:
+    """Two origins of one no-derivatives clause: the nearest reaches the model through
+    training (a warning), the other by fine-tuning (an error). The one finding for the
+    clause must rest on the error's path, and count both origins."""
+    trained, base, top, m = f"{ns}nd-data", f"{ns}base", f"{ns}nd-model", f"{ns}m"
+    load(
+        client,
+        dataset(trained, license="CC-BY-ND-4.0"),
+        model(top, model_type="llm", license="CC-BY-ND-4.0"),
+        model(base, model_type="llm", license="Apache-2.0"),
+        model(m, model_type="llm", distribution="public", license="Apache-2.0"),
+        edge("TRAINED_ON", m, trained),
+        edge("FINE_TUNED_FROM", m, base),
+        edge("FINE_TUNED_FROM", base, top),
+    )
+    answer = licenses(client, m)
+    [finding] = findings(answer, "no-derivatives-shared")
+    assert finding["severity"] == "error" and finding["origin"]["node"] == top
+    assert hops(finding) == ["FINE_TUNED_FROM", "FINE_TUNED_FROM"]
+    assert "and 1 other ancestor likewise" in finding["explanation"]
+    [clause] = [c for c in answer["clauses"] if c["clause"] == finding["origin"]["clause"]]
+    assert clause["origins"] == 2 and clause["sample_origins"] == [trained, top]
 
 
 def test_or_is_satisfied_by_any_alternative(client: TestClient, ns: str) -> None:

@@ -21,9 +21,11 @@ LINEAGE_QUERIES = [
     "lineage_subgraph",
     "reachable_pairs",
     "license_ancestry",
+    "license_ancestry_many",
 ]
 PARAMS = {
     "id": "x",
+    "ids": ["x"],
     "edge_kinds": list(LINEAGE_EDGE_KINDS),
     "as_of": None,
     "after": None,

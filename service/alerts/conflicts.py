@@ -131,19 +131,19 @@ def _evaluate(
 ) -> list[Finding] | None:
     """Findings at each of ``ids`` from one ancestry load and one propagation; None when the
     union ancestry is larger than the cap (a partial graph would resolve real conflicts)."""
-    rows = tx.run("license_ancestry_many", ids=ids, as_of=now, limit=ANCESTRY_LIMIT)
+    rows = tx.run("license_ancestry_many", ids=ids, as_of=now, limit=ANCESTRY_LIMIT, raw=True)
     if not rows:
         return []
     if rows[0]["total"] > ANCESTRY_LIMIT:
         return None
     graph = graph_from_rows(ids[0], rows)
-    effective = propagate(graph, kb, policy)
-    families = model_families(graph)
+    known = [node_id for node_id in ids if node_id in graph.nodes]
+    effective = propagate(graph, kb, policy, at=known)
+    families = model_families(graph, known)
     findings: list[Finding] = []
-    for node_id in ids:
-        if node_id in effective:
-            here, facts = effective[node_id], graph.nodes[node_id]
-            findings += evaluate(facts, here, policy, families[node_id])
+    for node_id in known:
+        here, facts = effective[node_id], graph.nodes[node_id]
+        findings += evaluate(facts, here, policy, families[node_id])
     return findings
 
 

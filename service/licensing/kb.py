@@ -271,6 +271,11 @@ class KnowledgeBaseError(ValueError):
     """A KB file that fails validation: names the file and the problem."""
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, 5x faster to read
+# (the KB is loaded by every CLI command and report process).
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def load_kb() -> KnowledgeBase:
     """Load and validate every ``kb/*.yaml`` shipped with provgraph."""
@@ -280,7 +285,7 @@ def load_kb() -> KnowledgeBase:
         if not item.name.endswith(".yaml"):
             continue
         try:
-            data = yaml.safe_load(item.read_text(encoding="utf-8"))
+            data = yaml.load(item.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
             entries.append(LicenseEntry.model_validate(data))
         except (yaml.YAMLError, ValidationError) as exc:
             raise KnowledgeBaseError(f"license KB file {item.name}: {exc}") from exc

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from provgraph.service.errors import NotFound
 from provgraph.service.licensing.categories import Category, combine
 from provgraph.service.licensing.kb import ClauseType, DpiClass, KnowledgeBase, load_kb
 from provgraph.service.licensing.propagation import (
+    EDGE_CODES,
     Hop,
     Instance,
     LicenseGraph,
@@ -25,7 +27,7 @@ from provgraph.service.licensing.rules import TAINT_RULES, Finding, evaluate, in
 from provgraph.service.lineage_index import EpochCache
 from provgraph.service.models import Distribution, EdgeKind, IntendedUse, as_of_instant
 from provgraph.service.records import plain
-from provgraph.service.store import Store
+from provgraph.service.store import Store, Tx
 
 __all__ = [
     "ANCESTRY_LIMIT",
@@ -43,7 +45,10 @@ __all__ = [
     "use_check",
 ]
 
-ANCESTRY_LIMIT = 100_000
+# Propagation is linear in the ancestry and its answer bounded by the KB, so the cap only
+# bounds the memory of one ancestry read (~2 KB a node): the 1M-node benchmark's deepest
+# artifact has 123k ancestors.
+ANCESTRY_LIMIT = 250_000
 REPORTS = EpochCache()
 _ATTRIBUTION_TYPES = {
     ClauseType.ATTRIBUTION: "credit",
@@ -64,6 +69,10 @@ class ClauseView(BaseModel):
     path: list[dict[str, str]]
     source: dict[str, Any]
     conservative: bool = Field(description="reached only through hops the strict policy follows")
+    origins: int = Field(1, description="distinct artifacts the clause reaches this one from")
+    sample_origins: list[str] = Field(
+        default_factory=list, description="a few of them, nearest first (the witness first)"
+    )
 
 
 class WaivedView(BaseModel):
@@ -72,6 +81,7 @@ class WaivedView(BaseModel):
     origin: str
     path: list[dict[str, str]]
     waiver: dict[str, Any]
+    origins: int = 1
 
 
 class LicenseReport(BaseModel):
@@ -102,31 +112,75 @@ class UseVerdict(BaseModel):
 
 
 def graph_from_rows(root: str, rows: list[dict[str, Any]]) -> LicenseGraph:
+    """The graph from ``license_ancestry(_many)`` rows (raw: values as the driver decoded)."""
     nodes: dict[str, NodeFacts] = {}
-    hops: list[Hop] = []
-    waivers: dict[Hop, list[dict[str, Any]]] = {}
+    children: list[int] = []
+    parent_ids: list[str] = []
+    kinds: list[int] = []
+    raw_waivers: dict[int, Any] = {}
+    codes = {kind.value: code for kind, code in EDGE_CODES.items()}
     for row in rows:
-        props = {k: plain(v) for k, v in row["node"].items()}
-        nodes[props["id"]] = NodeFacts(
-            id=props["id"],
-            kind=props["kind"],
-            props=props,
-            declared_expression=props.get("license"),
-            declared_ids=list(row["licenses"]),
+        node_id = row["id"]
+        props = (
+            {k: plain(v) for k, v in row["props"].items()}
+            if row.get("props") is not None
+            else {"id": node_id, "family": row["family"], "name": row["name"]}
         )
-        for edge in row["edges"]:
-            hop = Hop(props["id"], edge["to"], EdgeKind(edge["type"]))
-            hops.append(hop)
-            found = parse_waivers((edge.get("properties") or {}).get("waivers"))
-            if found:
-                waivers[hop] = found
-    hops = [h for h in hops if h.parent in nodes]  # only when the ancestry cap cut the set
-    return LicenseGraph(root, nodes, hops, waivers)
+        props["kind"] = row["kind"]
+        at = len(nodes)
+        nodes[node_id] = NodeFacts(
+            id=node_id,
+            kind=row["kind"],
+            props=props,
+            declared_expression=row["license"],
+            declared_ids=list(row["licenses"]),
+            full=row.get("props") is not None,
+        )
+        for to, kind, waivers in row["edges"]:
+            if waivers:
+                raw_waivers[len(children)] = waivers
+            children.append(at)
+            parent_ids.append(to)
+            kinds.append(codes[kind])
+    position = {node_id: at for at, node_id in enumerate(nodes)}
+    parents = np.array([position.get(p, -1) for p in parent_ids], dtype=np.int32)
+    kept = np.flatnonzero(parents >= 0)  # all, unless the ancestry cap cut the set
+    renumber = {int(old): new for new, old in enumerate(kept)}
+    waivers = {
+        renumber[edge]: found
+        for edge, raw in raw_waivers.items()
+        if edge in renumber and (found := parse_waivers(raw))
+    }
+    return LicenseGraph(
+        root,
+        nodes,
+        np.asarray(children, dtype=np.int32)[kept],
+        parents[kept],
+        np.asarray(kinds, dtype=np.int8)[kept],
+        waivers,
+    )
+
+
+def with_facts(store: Store | Tx, graph: LicenseGraph, node_ids: list[str]) -> None:
+    """Every property of ``node_ids`` (the lean ancestry carries them for its roots only)."""
+    missing = [i for i in node_ids if i in graph.nodes and not graph.nodes[i].full]
+    if not missing:
+        return
+    if isinstance(store, Store):
+        rows = store.query("license_facts", ids=missing, raw=True)
+    else:
+        rows = store.run("license_facts", ids=missing, raw=True)
+    for row in rows:
+        facts = graph.nodes[row["id"]]
+        facts.props = {**{k: plain(v) for k, v in row["props"].items()}, "kind": facts.kind}
+        facts.full = True
 
 
 def load_graph(store: Store, artifact_id: str, as_of: datetime) -> tuple[LicenseGraph, bool]:
     """The artifact's ancestry for propagation; the flag says whether it was complete."""
-    rows = store.query("license_ancestry", id=artifact_id, as_of=as_of, limit=ANCESTRY_LIMIT)
+    rows = store.query(
+        "license_ancestry", id=artifact_id, as_of=as_of, limit=ANCESTRY_LIMIT, raw=True
+    )
     if not rows:
         raise NotFound(artifact_id)
     return graph_from_rows(artifact_id, rows), rows[0]["total"] <= ANCESTRY_LIMIT
@@ -136,7 +190,9 @@ def load_graph_many(
     store: Store, artifact_ids: list[str], as_of: datetime
 ) -> tuple[LicenseGraph, bool]:
     """The union of several artifacts' ancestries: one propagation answers for all of them."""
-    rows = store.query("license_ancestry_many", ids=artifact_ids, as_of=as_of, limit=ANCESTRY_LIMIT)
+    rows = store.query(
+        "license_ancestry_many", ids=artifact_ids, as_of=as_of, limit=ANCESTRY_LIMIT, raw=True
+    )
     root = artifact_ids[0] if artifact_ids else ""
     complete = not rows or rows[0]["total"] <= ANCESTRY_LIMIT
     return graph_from_rows(root, rows), complete
@@ -151,24 +207,28 @@ def categories(
 ) -> dict[str, tuple[Category, int, int]]:
     """Category and flags of many artifacts in one query and one propagation pass."""
     graph, _ = load_graph_many(store, artifact_ids, as_of_instant(as_of))
-    effective = propagate(graph, load_kb(), policy)
+    wanted = [node_id for node_id in artifact_ids if node_id in graph.nodes]
+    effective = propagate(graph, load_kb(), policy, at=wanted)
     return {
-        node_id: category_of(effective[node_id], graph.nodes[node_id], policy)
-        for node_id in artifact_ids
-        if node_id in effective
+        node_id: category_of(effective[node_id], graph.nodes[node_id], policy) for node_id in wanted
     }
 
 
-def model_families(graph: LicenseGraph) -> dict[str, set[str]]:
+def model_families(graph: LicenseGraph, node_ids: list[str]) -> dict[str, set[str]]:
     """Model families of each node: its own and those of the models it is fine-tuned from."""
     found: dict[str, set[str]] = {}
-    parents = graph.parents()
-    for node_id in graph.topological():
-        own = graph.nodes[node_id].get("family")
-        families = {str(own)} if own else set()
-        for hop in parents.get(node_id, []):
-            if hop.kind is EdgeKind.FINE_TUNED_FROM:
-                families |= found[hop.parent]
+    for node_id in node_ids:
+        families: set[str] = set()
+        seen, frontier = {node_id}, [node_id]
+        while frontier:
+            current = frontier.pop()
+            own = graph.nodes[current].get("family")
+            if own:
+                families.add(str(own))
+            for hop in graph.parents(current):
+                if hop.kind is EdgeKind.FINE_TUNED_FROM and hop.parent not in seen:
+                    seen.add(hop.parent)
+                    frontier.append(hop.parent)
         found[node_id] = families
     return found
 
@@ -214,22 +274,32 @@ def category_of(here: NodeLicenses, facts: NodeFacts, policy: Policy) -> tuple[C
         )
         share_alike = "1" if ClauseType.SHARE_ALIKE in types else "0"
         classes.append(DpiClass(use=use, attribution=attribution, share_alike=share_alike))  # type: ignore[arg-type]
-    unknown = unknown or any(u.path and u.license for u in here.unknown.values())
+    unknown = unknown or any(u.path and u.license for u in here.unknown)
     return combine(classes, unknown=unknown)
 
 
 def analyse(
-    graph: LicenseGraph, kb: KnowledgeBase, policy: Policy, node_id: str | None = None
+    graph: LicenseGraph,
+    kb: KnowledgeBase,
+    policy: Policy,
+    node_id: str | None = None,
+    *,
+    store: Store,
 ) -> tuple[NodeLicenses, list[Finding], tuple[Category, int, int]]:
-    """Propagate over ``graph`` and evaluate the rules at ``node_id`` (default: the root)."""
+    """Propagate over ``graph`` and evaluate the rules at ``node_id`` (default: the root)
+    and at the models it is fine-tuned from (their violations taint it). ``store``: where
+    to read those models' properties (the lean ancestry does not carry them)."""
     node_id = node_id or graph.root
-    effective = propagate(graph, kb, policy)
+    bases = _fine_tune_bases(graph, node_id)
+    with_facts(store, graph, [ancestor for ancestor, _ in bases])
+    targets = [node_id, *(ancestor for ancestor, _ in bases)]
+    effective = propagate(graph, kb, policy, at=targets)
+    families = model_families(graph, targets)
     here = effective[node_id]
     facts = graph.nodes[node_id]
-    families = model_families(graph)
     findings = evaluate(facts, here, policy, families[node_id])
     own = {(f.rule, f.origin.get("node"), f.origin.get("license")) for f in findings}
-    for ancestor, hops in _fine_tune_bases(graph, node_id):
+    for ancestor, hops in bases:
         base = evaluate(graph.nodes[ancestor], effective[ancestor], policy, families[ancestor])
         for finding in base:
             key = (finding.rule, finding.origin.get("node"), finding.origin.get("license"))
@@ -241,13 +311,12 @@ def analyse(
 
 def _fine_tune_bases(graph: LicenseGraph, node_id: str) -> list[tuple[str, tuple[Hop, ...]]]:
     """The models ``node_id`` is (transitively) fine-tuned from, each with its path."""
-    parents = graph.parents()
     found: list[tuple[str, tuple[Hop, ...]]] = []
     frontier: list[tuple[str, tuple[Hop, ...]]] = [(node_id, ())]
     seen = {node_id}
     while frontier:
         current, path = frontier.pop()
-        for hop in parents.get(current, []):
+        for hop in graph.parents(current):
             if hop.kind is EdgeKind.FINE_TUNED_FROM and hop.parent not in seen:
                 seen.add(hop.parent)
                 found.append((hop.parent, (*path, hop)))
@@ -293,7 +362,7 @@ def _license_report(
     when = as_of_instant(as_of)
     graph, complete = load_graph(store, artifact_id, when)
     here, findings, (category, attribution_flag, share_alike) = analyse(
-        graph, kb or load_kb(), policy
+        graph, kb or load_kb(), policy, store=store
     )
     clauses = [
         ClauseView(
@@ -304,6 +373,8 @@ def _license_report(
             path=_path(i.path),
             source=i.clause.citation.model_dump(),
             conservative=i.conservative,
+            origins=i.origins,
+            sample_origins=list(i.sample or (i.origin,)),
         )
         for i in sorted(
             here.in_force(is_model=graph.nodes[artifact_id].kind == "model"),
@@ -317,12 +388,19 @@ def _license_report(
             origin=w.instance.origin,
             path=_path(w.instance.path),
             waiver=w.waiver,
+            origins=w.instance.origins,
         )
         for w in here.waived
     ]
     unknown = [
-        {"license": u.license, "origin": u.origin, "path": _path(u.path)}
-        for u in here.unknown.values()
+        {
+            "license": u.license,
+            "origin": u.origin,
+            "path": _path(u.path),
+            "origins": u.origins,
+            "sample_origins": list(u.sample or (u.origin,)),
+        }
+        for u in here.unknown
         if u.path or u.license
     ]
     return LicenseReport(
@@ -359,7 +437,7 @@ def use_check(
         "intended_use": intended_use.value,
         "distribution": distribution.value,
     }
-    _, findings, _ = analyse(graph, load_kb(), policy)
+    _, findings, _ = analyse(graph, load_kb(), policy, store=store)
     errors = [f for f in findings if f.severity == "error"]
     return UseVerdict(
         id=artifact_id,
@@ -384,25 +462,27 @@ def attribution(
 ) -> list[AttributionItem]:
     """The notices, credits and license copies a release of the artifact must carry."""
     graph, _ = load_graph(store, artifact_id, as_of_instant(as_of))
-    here, _, _ = analyse(graph, load_kb(), policy)
+    # Every origin gets its credit, not only the witness: ask for all of them.
+    here = propagate(graph, load_kb(), policy, sample=None)[artifact_id]
     items: dict[tuple[str, str, str], AttributionItem] = {}
     for i in here.in_force(is_model=graph.nodes[artifact_id].kind == "model"):
         kind = _ATTRIBUTION_TYPES.get(i.clause.type)
         if kind is None:
             continue
-        origin = graph.nodes.get(i.origin)
-        credit = (origin.get("name") if origin else None) or i.origin
-        text = i.clause.params.get("text") or (
-            f"{credit} ({i.origin}), {i.license.name}" if kind == "credit" else None
-        )
-        items.setdefault(
-            (i.license.id, kind, i.origin),
-            AttributionItem(
-                license=i.license.id,
-                kind=kind,
-                origin=i.origin,
-                text=text,
-                source=i.clause.citation.model_dump(),
-            ),
-        )
+        for origin_id in i.sample or (i.origin,):
+            origin = graph.nodes.get(origin_id)
+            credit = (origin.get("name") if origin else None) or origin_id
+            text = i.clause.params.get("text") or (
+                f"{credit} ({origin_id}), {i.license.name}" if kind == "credit" else None
+            )
+            items.setdefault(
+                (i.license.id, kind, origin_id),
+                AttributionItem(
+                    license=i.license.id,
+                    kind=kind,
+                    origin=origin_id,
+                    text=text,
+                    source=i.clause.citation.model_dump(),
+                ),
+            )
     return sorted(items.values(), key=lambda a: (a.license, a.kind, a.origin))

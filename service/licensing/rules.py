@@ -91,6 +91,12 @@ def _route(path: tuple[Hop, ...]) -> str:
     return f"path {path[0].child}{steps}"
 
 
+def _others(origins: int) -> str:
+    """The origins besides the witness, as the explanation counts them."""
+    others = origins - 1
+    return f" (and {others} other ancestor{'s' if others > 1 else ''} likewise)" if others else ""
+
+
 def _finding(
     rule: str, severity: Severity, node: str, instance: Instance, explanation: str, remedy: str
 ) -> Finding:
@@ -104,7 +110,7 @@ def _finding(
         path=instance.path,
         explanation=(
             f"{explanation}: {clause.type.value} of {instance.license.id}{quote} from "
-            f"{instance.origin}, {_route(instance.path)}."
+            f"{instance.origin}{_others(instance.origins)}, {_route(instance.path)}."
         ),
         remedy=remedy,
         citation=clause.citation.model_dump(),
@@ -217,46 +223,61 @@ def _too_permissive(ctx: _Context) -> Iterable[Finding]:
 
 
 def _share_alike_pairs(ctx: _Context) -> Iterable[Finding]:
+    """Pairs of terms that cannot meet in one shared artifact: one finding per pair of
+    licenses (clauses), witnessed by the nearest origins, not one per pair of origins."""
     shared = ctx.fact("distribution")
     if shared in {"none", "internal"}:
         return
     severity: Severity = "error" if shared in SHARED else "warning"
-    share_alikes = ctx.effective(ClauseType.SHARE_ALIKE)
+    # Declared here before inherited, then nearest: each pair is witnessed by the first.
+    share_alikes = sorted(
+        ctx.effective(ClauseType.SHARE_ALIKE), key=lambda i: (bool(i.path), len(i.path))
+    )
+    reported: set[tuple[str, str, str]] = set()
     for n, a in enumerate(share_alikes):
         targets_a = set(a.clause.params.get("targets", [])) | set(
             a.clause.params.get("compatible_targets", [])
         )
         for b in share_alikes[n + 1 :]:
-            if a.license.id == b.license.id:
+            pair = (a.license.id, b.license.id, b.clause.id)
+            if a.license.id == b.license.id or pair in reported:
                 continue
             targets_b = set(b.clause.params.get("targets", [])) | set(
                 b.clause.params.get("compatible_targets", [])
             )
             if targets_a & targets_b:
                 continue
+            reported.add(pair)
             yield _finding(
                 "sharealike-vs-sharealike",
                 severity,
                 ctx.facts.id,
                 b,
                 f"Two share-alike licenses with no common outbound license meet here "
-                f"({a.license.id} from {a.origin})",
+                f"({a.license.id} from {a.origin}{_others(a.origins)})",
                 "Keep the two sources in separate artifacts, or drop one of them.",
             )
-    others = ctx.effective(*RESTRICTIVE_FOR_SA)
-    for sa in share_alikes:
-        if not sa.clause.params.get("forbids_additional_terms"):
-            continue
-        for other in others:
+    # Unconditional share-alike first: it decides the severity of the pair.
+    forbidding = sorted(
+        (sa for sa in share_alikes if sa.clause.params.get("forbids_additional_terms")),
+        key=lambda i: (i.conservative, bool(i.path), len(i.path)),
+    )
+    seen: set[tuple[str, str, str, bool]] = set()
+    for other in ctx.effective(*RESTRICTIVE_FOR_SA):
+        for sa in forbidding:
             if other.license.id == sa.license.id:
                 continue
+            key = (sa.license.id, other.license.id, other.clause.id, not other.path)
+            if key in seen:
+                continue
+            seen.add(key)
             yield _finding(
                 "sharealike-vs-additional-terms",
                 "warning" if sa.conservative or severity == "warning" else "error",
                 ctx.facts.id,
                 other,
-                f"{sa.license.id} (from {sa.origin}) forbids additional terms on adaptations, "
-                "but this term is added",
+                f"{sa.license.id} (from {sa.origin}{_others(sa.origins)}) forbids additional "
+                "terms on adaptations, but this term is added",
                 "Do not combine share-alike material with restricted material in one shared "
                 "artifact.",
             )
@@ -427,19 +448,16 @@ def _copyleft(ctx: _Context) -> Iterable[Finding]:
 def _unknown_terms(ctx: _Context) -> Iterable[Finding]:
     # One finding per unknown license id (and one for "nothing declared"), witnessed by the
     # nearest origin: one per ancestor would grow with the closure (quadratic alerts on a
-    # large unlicensed graph). The licenses report still lists every unknown origin.
+    # large unlicensed graph). The report's `unknown` has the same groups, with counts.
     by_license: dict[str | None, list[UnknownTerms]] = {}
-    for unknown in ctx.here.unknown.values():
+    for unknown in ctx.here.unknown:
         if not unknown.path and unknown.license is None:
             continue  # the artifact's own missing license is its category, not a finding
         by_license.setdefault(unknown.license, []).append(unknown)
     for group in by_license.values():
         unknown = min(group, key=lambda u: (len(u.path), u.origin))
         what = f"unknown license {unknown.license!r}" if unknown.license else "no declared license"
-        others = len(group) - 1
-        also = (
-            f" (and {others} other ancestor{'s' if others > 1 else ''} likewise)" if others else ""
-        )
+        also = _others(sum(u.origins for u in group))
         yield Finding(
             rule="unknown-terms",
             severity="warning",
