@@ -32,14 +32,20 @@ def _render(report: RiskReport) -> None:
     for item in report.self_consumption:
         out.print(
             f"  self-consumption       {item.model} ({item.family})"
-            f" <- {', '.join(item.generators)}",
+            f" <- {', '.join(item.generators)}"
+            + (f"  [{item.models} models in all]" if item.models > 1 else ""),
             highlight=False,
             markup=False,
         )
     for c in report.cross_vendor:
         out.print(
             f"  cross-vendor           {c.model} ({c.vendor})"
-            f" <- {c.generator} ({c.generator_vendor})",
+            f" <- {c.generator} ({c.generator_vendor})"
+            + (
+                f"  [{c.models} {c.vendor} models, {c.generators} {c.generator_vendor} generators]"
+                if c.models > 1 or c.generators > 1
+                else ""
+            ),
             highlight=False,
             markup=False,
         )

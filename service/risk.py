@@ -1,10 +1,10 @@
 """Synthetic-data risk of one artifact: model collapse and contamination signals.
 
-Two named queries read the lineage (distinct nodes by pruning BFS, then one hop; never
-paths): ``risk_ancestry`` returns the ancestry as a weighted DAG, ``risk_generators``
-answers the set questions (vendors upstream, which generators each model's training data
-came from). Two figures need a pass over that DAG in topological order, linear in nodes and
-edges, done here:
+One named query reads the lineage (distinct nodes by pruning BFS, then one hop; never
+paths): ``risk_ancestry`` returns the ancestry as a weighted DAG with each node's kind,
+vendor and family. Everything else is one pass over that DAG in topological order, linear
+in nodes and edges, done here (a per-model Cypher search for generators was quadratic in the
+ancestry and ran out of transaction memory at 22k ancestors):
 
 - ``synthetic_generations``: the most ``GENERATED_BY`` hops on any upstream path.
 - ``human_fraction``: the record-weighted share of records that trace back to human
@@ -13,6 +13,12 @@ edges, done here:
   the edge's ``records``. A source counts 1 (``human: true``), 0 (``false``) or unknown;
   an artifact with no recorded origin is unknown. Unknown shares and unknown weights make
   the figure an exact [min, max] interval rather than a guess (docs/risk.md gives the rules).
+
+- the set questions: vendors upstream, and per model the generators whose outputs its
+  training data holds (bitmasks over generators) and its families along fine-tuning.
+  Self-consumption is answered per family and contamination per pair of vendors, each with
+  the nearest model as witness and counts, so the answer is bounded by families and vendors,
+  not by the number of models upstream.
 
 Thresholds (``RiskThresholds``, from ``Settings``) turn figures into findings; findings are
 also recorded as alerts after writes (``service.risk_alerts``).
@@ -23,11 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from provgraph.service.errors import InvalidInput, NotFound
+from provgraph.service.lineage_index import EpochCache
 from provgraph.service.models import EdgeKind, as_of_instant
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store, Tx
@@ -43,7 +50,8 @@ __all__ = [
     "risk_reports_tx",
 ]
 
-ANCESTRY_LIMIT = 100_000
+ANCESTRY_LIMIT = 250_000
+REPORTS = EpochCache()
 Severity = Literal["error", "warning"]
 Interval = tuple[Fraction, Fraction]
 _UNKNOWN: Interval = (Fraction(0), Fraction(1))
@@ -68,20 +76,29 @@ class RiskThresholds:
 
 
 class SelfConsumption(BaseModel):
-    """A model trained (directly or through derived data) on outputs of its own family."""
+    """Models trained (directly or through derived data) on outputs of their own family:
+    one entry per family, witnessed by the nearest such model (the artifact itself first)."""
 
-    model: str
+    model: str = Field(description="the nearest model that consumed its own family's outputs")
     family: str
     generators: list[str] = Field(description="models of that family whose outputs it used")
+    models: int = Field(
+        default=1, description="models in the ancestry (and the artifact) that did so, in all"
+    )
 
 
 class Contamination(BaseModel):
-    """A model whose ancestry holds outputs of another vendor's model."""
+    """Models whose ancestry holds outputs of another vendor's model: one entry per pair of
+    vendors, witnessed by the nearest such model and the first such generator upstream."""
 
     model: str
     vendor: str
     generator: str
     generator_vendor: str
+    models: int = Field(default=1, description="models of `vendor` with this contamination")
+    generators: int = Field(
+        default=1, description="distinct models of `generator_vendor` whose outputs they used"
+    )
 
 
 class RiskFinding(BaseModel):
@@ -114,6 +131,8 @@ class _Node:
     human: bool | None
     records: int | None
     edges: list[tuple[str, str, int | None]]  # (parent, type, records)
+    vendor: str | None = None
+    family: str | None = None
 
 
 def _topological(nodes: dict[str, _Node]) -> list[str]:
@@ -166,11 +185,13 @@ def _mix(node: _Node, parts: list[tuple[int | None, Interval]]) -> Interval:
     return min(c[0] for c in bounds), max(c[1] for c in bounds)
 
 
-def _figures(nodes: dict[str, _Node]) -> tuple[dict[str, int], dict[str, Interval]]:
+def _figures(
+    nodes: dict[str, _Node], order: list[str]
+) -> tuple[dict[str, int], dict[str, Interval]]:
     """Generations and human share of every node of the DAG, in one topological pass."""
     generations: dict[str, int] = {}
     human: dict[str, Interval] = {}
-    for node_id in _topological(nodes):
+    for node_id in order:
         node = nodes[node_id]
         edges = [e for e in node.edges if e[0] in nodes]
         generations[node_id] = max(
@@ -194,6 +215,17 @@ def _as_figure(interval: Interval) -> float | tuple[float, float]:
 
 def _percent(value: Fraction | float) -> str:
     return f"{float(value) * 100:.4g}%"
+
+
+def _listed(ids: list[str], shown: int = 5) -> str:
+    more = len(ids) - shown
+    return ", ".join(ids[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def _likewise(others: int, detail: str = "") -> str:
+    if others <= 0:
+        return detail and f";{detail}"
+    return f"; {others} other model{'s' if others > 1 else ''} in its ancestry likewise{detail}"
 
 
 def _findings(
@@ -251,7 +283,7 @@ def _findings(
                 node=root,
                 origin=item.model,
                 explanation=f"{item.model} was trained on outputs of its own family "
-                f"{item.family!r} ({', '.join(item.generators)})",
+                f"{item.family!r} ({_listed(item.generators)})" + _likewise(item.models - 1),
                 remedy="mix in fresh human data, or outputs of other model families",
             )
         )
@@ -264,7 +296,8 @@ def _findings(
                 origin=c.generator,
                 explanation=f"{c.model} ({c.vendor}) was trained on outputs of {c.generator} "
                 f"({c.generator_vendor}): it may answer as the other vendor's model, and "
-                "carries that vendor's terms",
+                "carries that vendor's terms"
+                + _likewise(c.models - 1, f" ({c.generators} {c.generator_vendor} models in all)"),
                 remedy="filter that generator's records out of the training data "
                 "(`provgraph records DATASET --generator MODEL`) or disclose them",
             )
@@ -272,31 +305,114 @@ def _findings(
     return found
 
 
+def _ancestors(nodes: dict[str, _Node], root: str) -> list[str]:
+    """Distinct ancestors of ``root`` within the fetched DAG (each once, BFS order)."""
+    seen = {root}
+    order: list[str] = []
+    frontier = [root]
+    while frontier:
+        following: list[str] = []
+        for node_id in frontier:
+            for parent, _, _ in nodes[node_id].edges:
+                if parent not in seen and parent in nodes:
+                    seen.add(parent)
+                    order.append(parent)
+                    following.append(parent)
+        frontier = following
+    return order
+
+
+@dataclass
+class _Upstream:
+    """Per node, the set questions answered in one topological pass over the DAG: the
+    generators whose outputs lie upstream (as bits over ``generators``) and the model
+    families along its fine-tuning chain. Sets as int bitmasks keep the pass linear in
+    edges times a machine word per 64 generators."""
+
+    generators: list[str]
+    generated: dict[str, int]  # node -> generators whose outputs it holds upstream
+    families: dict[str, set[str]]
+
+    def generator_ids(self, node_id: str) -> list[str]:
+        bits, found = self.generated.get(node_id, 0), []
+        while bits:
+            low = bits & -bits
+            found.append(self.generators[low.bit_length() - 1])
+            bits ^= low
+        return found
+
+
+def _upstream(nodes: dict[str, _Node], order: list[str]) -> _Upstream:
+    generators: list[str] = []
+    bit: dict[str, int] = {}
+    own: dict[str, int] = {}  # dataset -> the models it was GENERATED_BY
+    for node_id, node in nodes.items():
+        if node.kind != "dataset":
+            continue
+        for parent, kind, _ in node.edges:
+            if kind == EdgeKind.GENERATED_BY and parent in nodes and nodes[parent].kind == "model":
+                if parent not in bit:
+                    bit[parent] = 1 << len(generators)
+                    generators.append(parent)
+                own[node_id] = own.get(node_id, 0) | bit[parent]
+    generated: dict[str, int] = {}
+    families: dict[str, set[str]] = {}
+    for node_id in order:  # parents first
+        node = nodes[node_id]
+        bits = 0
+        chain = {node.family} if node.kind == "model" and node.family else set()
+        for parent, kind, _ in node.edges:
+            if parent not in nodes:
+                continue
+            bits |= generated[parent] | own.get(parent, 0)
+            if kind == EdgeKind.FINE_TUNED_FROM:
+                chain |= families[parent]
+        generated[node_id] = bits
+        families[node_id] = chain
+    return _Upstream(generators, generated, families)
+
+
 def _generator_sets(
-    models: list[dict[str, Any]],
+    nodes: dict[str, _Node], upstream: _Upstream, models: list[str]
 ) -> tuple[list[SelfConsumption], list[Contamination]]:
-    consumption: list[SelfConsumption] = []
-    contamination: list[Contamination] = []
-    for entry in models:
-        generators = [g for g in entry["generators"] if g["id"] != entry["model"]]
-        for family in sorted(set(entry["families"])):
-            same = [g["id"] for g in generators if g["family"] == family]
-            if same:
-                consumption.append(
-                    SelfConsumption(model=entry["model"], family=family, generators=same)
+    """Self-consumption per family and contamination per vendor pair over ``models``
+    (nearest first), so the answer is bounded by families and vendors, not by models."""
+    consumption: dict[str, SelfConsumption] = {}
+    contamination: dict[tuple[str, str], Contamination] = {}
+    used: dict[tuple[str, str], set[str]] = {}
+    for model_id in models:
+        model = nodes[model_id]
+        generators = sorted(g for g in upstream.generator_ids(model_id) if g != model_id)
+        for family in sorted(upstream.families[model_id]):
+            same = [g for g in generators if nodes[g].family == family]
+            if not same:
+                continue
+            if family in consumption:
+                consumption[family].models += 1
+            else:
+                consumption[family] = SelfConsumption(
+                    model=model_id, family=family, generators=same
                 )
-        vendor = entry["vendor"]
+        vendor = model.vendor
+        if not vendor:
+            continue
+        seen_here: set[str] = set()
         for g in generators:
-            if vendor and g["vendor"] and g["vendor"] != vendor:
-                contamination.append(
-                    Contamination(
-                        model=entry["model"],
-                        vendor=vendor,
-                        generator=g["id"],
-                        generator_vendor=g["vendor"],
-                    )
+            other = nodes[g].vendor
+            if not other or other == vendor:
+                continue
+            pair = (vendor, other)
+            used.setdefault(pair, set()).add(g)
+            if pair not in contamination:
+                contamination[pair] = Contamination(
+                    model=model_id, vendor=vendor, generator=g, generator_vendor=other
                 )
-    return consumption, contamination
+            elif other not in seen_here:
+                contamination[pair].models += 1
+            seen_here.add(other)
+    for pair, found in contamination.items():
+        found.generators = len(used[pair])
+    return list(consumption.values()), list(contamination.values())
 
 
 def risk_reports_tx(
@@ -304,39 +420,52 @@ def risk_reports_tx(
 ) -> dict[str, RiskReport]:
     """Reports of several artifacts from one union ancestry and one pass (alerts use it);
     unknown ids are left out."""
-    rows = tx.run("risk_ancestry", ids=ids, as_of=as_of, limit=ANCESTRY_LIMIT)
-    if not rows:
-        return {}
-    if rows[0]["total"] > ANCESTRY_LIMIT:
+    return _reports(_ancestry(tx, ids, as_of), ids, thresholds)
+
+
+def _ancestry(tx: Tx, ids: list[str], as_of: datetime) -> dict[str, _Node]:
+    rows = tx.run("risk_ancestry", ids=ids, as_of=as_of, limit=ANCESTRY_LIMIT, raw=True)
+    if rows and rows[0]["total"] > ANCESTRY_LIMIT:
         raise InvalidInput(
             f"the ancestry of {', '.join(ids[:3])} has more than {ANCESTRY_LIMIT:,} nodes: "
             "too many to assess"
         )
-    nodes = {
+    return {
         r["node"]["id"]: _Node(
             id=r["node"]["id"],
             kind=r["node"]["kind"],
             human=r["node"]["human"],
             records=r["node"]["records"],
             edges=[(e["to"], e["type"], e["records"]) for e in r["edges"]],
+            vendor=r["node"]["vendor"],
+            family=r["node"]["family"],
         )
         for r in rows
     }
-    generations, human = _figures(nodes)
-    if any(n.kind == "model" for n in nodes.values()):
-        generator_rows = tx.run("risk_generators", ids=ids, as_of=as_of)
-    else:  # no model anywhere: no vendors, generators or families to look for
-        generator_rows = [{"id": i, "vendors": [], "models": []} for i in ids if i in nodes]
+
+
+def _reports(
+    nodes: dict[str, _Node], ids: list[str], thresholds: RiskThresholds
+) -> dict[str, RiskReport]:
+    if not nodes:
+        return {}
+    order = _topological(nodes)
+    generations, human = _figures(nodes, order)
+    upstream = _upstream(nodes, order)
     reports: dict[str, RiskReport] = {}
-    for sets in generator_rows:
-        root = sets["id"]
-        consumption, contamination = _generator_sets(sets["models"])
+    for root in dict.fromkeys(i for i in ids if i in nodes):
+        ancestors = _ancestors(nodes, root)
+        models = [n for n in [root, *ancestors] if nodes[n].kind == "model"]  # nearest first
+        vendors = sorted(
+            {v for n in ancestors if nodes[n].kind == "model" and (v := nodes[n].vendor)}
+        )
+        consumption, contamination = _generator_sets(nodes, upstream, models)
         reports[root] = RiskReport(
             id=root,
             synthetic_generations=generations[root],
             human_fraction=_as_figure(human[root]),
             self_consumption=consumption,
-            vendors=list(sets["vendors"]),
+            vendors=vendors,
             cross_vendor=contamination,
             findings=_findings(
                 root, generations[root], human[root], consumption, contamination, thresholds
@@ -352,12 +481,28 @@ def risk_report(
     thresholds: RiskThresholds | None = None,
     as_of: datetime | None = None,
 ) -> RiskReport:
-    """Synthetic-data figures and findings of one artifact (one consistent read)."""
+    """Synthetic-data figures and findings of one artifact (one consistent read).
+
+    On large graphs a report about now is kept until the graph changes (``EpochCache``),
+    as license reports are."""
     limits = thresholds or RiskThresholds.from_settings(Settings.from_env())
+    if as_of is None:
+        return REPORTS.get(
+            store,
+            ("risk", artifact_id, limits),
+            lambda: _risk_report(store, artifact_id, limits, None),
+            size=lambda r: len(r.findings) + len(r.self_consumption) + len(r.cross_vendor),
+        )
+    return _risk_report(store, artifact_id, limits, as_of)
+
+
+def _risk_report(
+    store: Store, artifact_id: str, limits: RiskThresholds, as_of: datetime | None
+) -> RiskReport:
     when = as_of_instant(as_of)
-    reports = store.read(
-        lambda tx: risk_reports_tx(tx, [artifact_id], thresholds=limits, as_of=when)
-    )
+    # Read in the transaction, compute after it: the pass must not hold it open.
+    nodes = store.read(lambda tx: _ancestry(tx, [artifact_id], when))
+    reports = _reports(nodes, [artifact_id], limits)
     if artifact_id not in reports:
         raise NotFound(artifact_id)
     return reports[artifact_id]

@@ -102,13 +102,17 @@ def test_chain_findings_and_self_consumption(store: Store, collapse_chain: str) 
     assert rules(d1) == [("low-human-fraction", "error")]
     assert d1.vendors == ["Acme"] and d1.cross_vendor == [] and d1.self_consumption == []
     m3 = report(store, ns, "m3")
-    assert [(s.model, s.family, s.generators) for s in m3.self_consumption] == [
-        (f"{ns}m2", "markov", [f"{ns}m1"]),
-        (f"{ns}m3", "markov", [f"{ns}m1", f"{ns}m2"]),  # m1's outputs reach it through m2
+    # One entry per family: m3 itself is the nearest witness; m2 upstream is counted.
+    assert [(s.model, s.family, s.generators, s.models) for s in m3.self_consumption] == [
+        (f"{ns}m3", "markov", [f"{ns}m1", f"{ns}m2"], 2),  # m1's outputs reach it through m2
     ]
-    assert rules(m3) == [("self-consumption", "warning")] * 2  # 10% is not below 10%
+    assert rules(m3) == [("self-consumption", "warning")]  # 10% is not below 10%
+    assert "1 other model in its ancestry likewise" in m3.findings[0].explanation
+    m2 = report(store, ns, "m2")
+    assert [(s.model, s.generators, s.models) for s in m2.self_consumption] == [
+        (f"{ns}m2", [f"{ns}m1"], 1)
+    ]
     assert rules(report(store, ns, "m3", max_generations=1)) == [
-        ("self-consumption", "warning"),
         ("self-consumption", "warning"),
         ("too-many-synthetic-generations", "error"),
     ]
@@ -250,9 +254,10 @@ def test_cross_vendor_contamination_and_vendors(store: Store, ns: str) -> None:
     )
     chat = report(store, ns, "chat")
     assert chat.vendors == ["Acme", "OpenAI"]
-    assert [(c.model, c.vendor, c.generator, c.generator_vendor) for c in chat.cross_vendor] == [
-        (f"{ns}chat", "Acme", f"{ns}gpt", "OpenAI")
-    ]
+    assert [
+        (c.model, c.vendor, c.generator, c.generator_vendor, c.models, c.generators)
+        for c in chat.cross_vendor
+    ] == [(f"{ns}chat", "Acme", f"{ns}gpt", "OpenAI", 1, 1)]
     assert chat.self_consumption == []
     assert ("cross-vendor-contamination", "warning") in rules(chat)
     chat2 = report(store, ns, "chat2")
@@ -295,7 +300,45 @@ def test_unknown_id_is_not_found(store: Store) -> None:
         risk_report(store, "no:such-artifact-risk")
 
 
-@pytest.mark.parametrize("name", ["risk_ancestry", "risk_generators"])
+def test_contamination_is_one_entry_per_vendor_pair_with_counts(store: Store, ns: str) -> None:
+    """Models of one vendor trained, along a chain, on outputs of several models of another:
+    one entry per (vendor, generator vendor), the nearest model as witness, and counts."""
+    records = [node("model", "top", vendor="Acme", family="acme")]
+    for i in range(3):
+        records += [
+            node("model", f"gpt{i}", vendor="OpenAI", family="gpt"),
+            node("model", f"claude{i}", vendor="Anthropic", family="claude"),
+            node("dataset", f"mix{i}", records=20),
+            node("model", f"acme{i}", vendor="Acme", family="acme"),
+            edge("GENERATED_BY", f"mix{i}", f"gpt{i}", 10),
+            edge("GENERATED_BY", f"mix{i}", f"claude{i}", 10),
+            edge("TRAINED_ON", f"acme{i}", f"mix{i}", 20),
+        ]
+        if i:
+            records.append(edge("FINE_TUNED_FROM", f"acme{i}", f"acme{i - 1}"))
+    records.append(edge("FINE_TUNED_FROM", "top", "acme2"))
+    load(store, ns, records)
+    answer = report(store, ns, "top")
+    assert [
+        (c.vendor, c.generator_vendor, c.model, c.generator, c.models, c.generators)
+        for c in answer.cross_vendor
+    ] == [
+        ("Acme", "Anthropic", f"{ns}top", f"{ns}claude0", 4, 3),
+        ("Acme", "OpenAI", f"{ns}top", f"{ns}gpt0", 4, 3),
+    ]
+    assert answer.vendors == ["Acme", "Anthropic", "OpenAI"]
+    assert [r for r in rules(answer) if r[0] == "cross-vendor-contamination"] == [
+        ("cross-vendor-contamination", "warning")
+    ] * 2
+    # The nearest model is the witness: acme0 sees only its own generators.
+    first = report(store, ns, "acme0")
+    assert [(c.model, c.generator, c.models, c.generators) for c in first.cross_vendor] == [
+        (f"{ns}acme0", f"{ns}claude0", 1, 1),
+        (f"{ns}acme0", f"{ns}gpt0", 1, 1),
+    ]
+
+
+@pytest.mark.parametrize("name", ["risk_ancestry"])
 def test_risk_queries_plan_pruning_bfs_only(store: Store, name: str) -> None:
     operators = store.explain(name, ids=["x", "y"], as_of=_date("2026-01-01"), limit=10)
     expands = [op for op in operators if op.startswith("VarLengthExpand")]
