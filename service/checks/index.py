@@ -31,12 +31,15 @@ __all__ = ["IndexBuilder", "ReferenceIndex", "jensen_shannon"]
 
 
 def first_of_each(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keys sorted and deduplicated, each with its first row; ``rows`` must ascend (a stable
-    sort keeps equal keys in input order, so the first of each run is the earliest)."""
-    order = np.argsort(keys, kind="stable")
-    keys, rows = keys[order], rows[order]
-    first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
-    return keys[first], rows[first]
+    """Keys sorted and deduplicated, each with its smallest row (the earliest, as rows
+    ascend). An unstable sort and a minimum per run of equal keys: about three times
+    faster than the stable sort that would leave the first row first."""
+    if len(keys) == 0:
+        return keys[:0], rows[:0]
+    order = np.argsort(keys)
+    keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], np.minimum.reduceat(rows[order], starts)
 
 
 @dataclass
@@ -177,7 +180,7 @@ def _lookup_position(keys: np.ndarray, queries: np.ndarray) -> I64:
     out = np.full(len(queries), -1, dtype=np.int64)
     if len(keys) == 0 or len(queries) == 0:
         return out
-    order = np.argsort(queries, kind="stable")
+    order = np.argsort(queries)  # equal queries find the same position: any order will do
     ordered = queries[order]
     position = np.minimum(np.searchsorted(keys, ordered), len(keys) - 1)
     found = keys[position] == ordered
@@ -279,12 +282,15 @@ def _merge_first(
         keys[at : at + len(piece_keys)] = piece_keys
         rows[at : at + len(piece_keys)] = piece_rows
         at += len(piece_keys)
-    order = np.argsort(keys, kind="stable")
+    # first_of_each, inlined so that each unsorted array is freed as its sorted copy is made
+    order = np.argsort(keys)
     keys = keys[order]
     rows = rows[order]
     del order
-    first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
-    return keys[first], rows[first]
+    if len(keys) == 0:
+        return keys, rows
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], np.minimum.reduceat(rows, starts)
 
 
 def _cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
