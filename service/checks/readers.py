@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import string
 from collections.abc import Iterator, Mapping
@@ -196,22 +197,18 @@ def jsonl_raw_batches(path: Path, selector: TextSelector, size: int) -> Iterator
     """A JSONL file in batches of raw lines; the text selector is resolved on the first
     object here, so a missing field fails before any worker starts."""
     _check_exists(path)
-    batch: list[bytes] = []
     start = 0
     resolved = False
     with path.open("rb") as handle:
-        for index, raw in enumerate(handle):
-            if not resolved:  # until the first line that is an object
-                record = _jsonl_record(index, raw)
-                if isinstance(record, dict):
+        while batch := list(itertools.islice(handle, size)):  # lines split in C, not here
+            for offset, raw in enumerate(batch if not resolved else ()):
+                record = _jsonl_record(start + offset, raw)
+                if isinstance(record, dict):  # the first line that is an object
                     selector.resolve(record, str(path))
                     resolved = True
-            batch.append(raw)
-            if len(batch) >= size:
-                yield RawLines(start, batch, selector)
-                start, batch = index + 1, []
-    if batch:
-        yield RawLines(start, batch, selector)
+                    break
+            yield RawLines(start, batch, selector)
+            start += len(batch)
 
 
 def _jsonl(path: Path, selector: TextSelector) -> Iterator[Row]:
