@@ -15,6 +15,7 @@ column-wise minimum (``tests/test_checks_text.py`` compares it with datasketch's
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 import zlib
@@ -107,11 +108,9 @@ def words(normalised: str) -> list[bytes]:
 
 def hash_tokens(word_lists: list[list[bytes]]) -> TokenBatch:
     """Token hashes (CRC-32) of each record's words, concatenated."""
-    tokens: list[bytes] = []
+    tokens = list(itertools.chain.from_iterable(word_lists))
     starts = np.zeros(len(word_lists) + 1, dtype=np.int64)
-    for i, record in enumerate(word_lists):
-        tokens += record
-        starts[i + 1] = starts[i] + len(record)
+    np.cumsum(np.fromiter(map(len, word_lists), np.int64, len(word_lists)), out=starts[1:])
     hashes = np.fromiter(map(zlib.crc32, tokens), dtype=np.uint64, count=len(tokens))
     return TokenBatch(hashes, starts)
 
