@@ -192,6 +192,31 @@ class RawLines:
                 rows.append(Row(self.start + offset, text, error))
         return rows
 
+    def texts(self) -> tuple[list[tuple[int, str]], list[tuple[int, tuple[str, str]]]]:
+        """The (index, text) of each line with a text, and the (index, error) of the others,
+        without a Row for each (the workers' path)."""
+        texts: list[tuple[int, str]] = []
+        errors: list[tuple[int, tuple[str, str]]] = []
+        selector = self.selector
+        for index, raw in enumerate(self.lines, self.start):
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except ValueError:  # bad UTF-8 or JSON: _jsonl_record says which, exactly
+                record = None
+            if not isinstance(record, dict):
+                found = _jsonl_record(index, raw)
+                if isinstance(found, Row):
+                    if found.error is not None:
+                        errors.append((index, found.error))
+                    continue
+                record = found
+            text, error = selector.text(record)
+            if text is not None:
+                texts.append((index, text))
+            elif error is not None:
+                errors.append((index, error))
+        return texts, errors
+
 
 def jsonl_raw_batches(path: Path, selector: TextSelector, size: int) -> Iterator[RawLines]:
     """A JSONL file in batches of raw lines; the text selector is resolved on the first
