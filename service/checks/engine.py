@@ -116,15 +116,16 @@ def _batches(rows: Iterator[Row]) -> Iterator[list[Row]]:
 def _work(batch: Batch) -> tuple[BatchFeatures, list[Flag], dict[str, int]]:
     """Features of a batch and its flags, in row order (runs in a worker process)."""
     if isinstance(batch, RawLines):
-        batch = batch.rows()
+        texts, errors = batch.texts()
+    else:
+        texts = [(row.index, row.text) for row in batch if row.text is not None]
+        errors = [(row.index, row.error) for row in batch if row.error is not None]
     config: FeatureConfig = _STATE["config"]
     patterns: PatternSet | None = _STATE["patterns"]
-    texts = [(row.index, row.text) for row in batch if row.text is not None]
     features = compute_features(texts, config, patterns)
     flags: list[Flag] = [
-        (row.index, "format_error", None, None, None, f"{row.error[0]}: {row.error[1]}")
-        for row in batch
-        if row.error is not None
+        (index, "format_error", None, None, None, f"{kind}: {detail}")
+        for index, (kind, detail) in errors
     ]
     flags += features.flags
     matched: dict[str, int] = {}

@@ -3,12 +3,12 @@
 - exact hashes, sorted, with the row of each (the first row for repeated texts);
 - n-gram hashes, unique and sorted, with the first row that has each, behind a bitmap of
   their top bits (about 16 bits per n-gram) that rules out most misses with one gather;
-- per LSH band, the sorted band hashes with their rows, and every row's MinHash signature
-  to verify candidates;
+- per LSH band, the sorted band hashes with their rows, behind the same kind of bitmap
+  (~2 bytes a record per band), and every row's MinHash signature to verify candidates;
 - the length and hashed-vocabulary histograms, for divergence.
 
-Memory is about 14 bytes per distinct reference n-gram plus (8 x bands + 4 x num_perm) bytes
-per reference record: ~150 MB for 100k records of 120 words.
+Memory is about 14 bytes per distinct reference n-gram plus (10 x bands + 4 x num_perm)
+bytes per reference record: ~150 MB for 100k records of 120 words.
 """
 
 from __future__ import annotations
@@ -31,12 +31,15 @@ __all__ = ["IndexBuilder", "ReferenceIndex", "jensen_shannon"]
 
 
 def first_of_each(keys: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keys sorted and deduplicated, each with its first row; ``rows`` must ascend (a stable
-    sort keeps equal keys in input order, so the first of each run is the earliest)."""
-    order = np.argsort(keys, kind="stable")
-    keys, rows = keys[order], rows[order]
-    first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
-    return keys[first], rows[first]
+    """Keys sorted and deduplicated, each with its smallest row (the earliest, as rows
+    ascend). An unstable sort and a minimum per run of equal keys: about three times
+    faster than the stable sort that would leave the first row first."""
+    if len(keys) == 0:
+        return keys[:0], rows[:0]
+    order = np.argsort(keys)
+    keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], np.minimum.reduceat(rows[order], starts)
 
 
 @dataclass
@@ -47,9 +50,10 @@ class ReferenceIndex:
     exact_rows: I64
     ngrams: U64
     ngram_rows: npt.NDArray[np.int32]
-    ngram_filter: NgramFilter
+    ngram_filter: HashFilter
     band_keys: list[U64]
     band_rows: list[I64]
+    band_filters: list[HashFilter]
     signatures: U32  # indexed by position; positions map to rows through signature_rows
     signature_rows: I64
     lengths: I64
@@ -104,10 +108,15 @@ class ReferenceIndex:
     def _near(self, features: BatchFeatures, exact_ref: I64, jaccard: float) -> list[Flag]:
         usable = features.usable & (exact_ref < 0)  # exact duplicates are reported as such
         candidates: list[tuple[I64, I64]] = []
-        for band, (keys, positions) in enumerate(zip(self.band_keys, self.band_rows, strict=True)):
-            found = _lookup_position(keys, features.bands[:, band])
-            ok = (found >= 0) & usable
-            candidates.append((np.flatnonzero(ok), positions[found[ok]]))
+        bands = zip(self.band_keys, self.band_rows, self.band_filters, strict=True)
+        for band, (keys, positions, hashes) in enumerate(bands):
+            queries = features.bands[:, band]
+            # most records share no band with the reference: one bitmap gather rules them
+            # out, and only the rest are searched for
+            maybe = np.flatnonzero(usable & hashes.may_contain(queries))
+            found = _lookup_position(keys, queries[maybe])
+            ok = found >= 0
+            candidates.append((maybe[ok], positions[found[ok]]))
         mine = np.concatenate([c[0] for c in candidates])
         theirs = np.concatenate([c[1] for c in candidates])
         if len(mine) == 0:
@@ -138,15 +147,16 @@ def unique_pairs(first: I64, second: I64) -> I64:
 
 
 @dataclass
-class NgramFilter:
-    """A bitmap over the top ``bits`` bits of the n-gram hashes: a clear bit means "not in
-    the reference" (a set bit may be a collision, so the sorted array decides)."""
+class HashFilter:
+    """A bitmap over the top ``bits`` bits of 64-bit hashes (n-grams, LSH bands): a clear
+    bit means "not in the reference" (a set bit may be a collision, so the sorted array
+    decides)."""
 
     bits: int
     bitmap: npt.NDArray[np.uint8]
 
     @classmethod
-    def of(cls, keys: U64) -> NgramFilter:
+    def of(cls, keys: U64) -> HashFilter:
         bits = int(min(30, max(16, np.ceil(np.log2(max(1, len(keys)) * 16)))))
         bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
         for begin in range(0, len(keys), 1 << 20):  # in slices: the temporaries stay small
@@ -177,7 +187,7 @@ def _lookup_position(keys: np.ndarray, queries: np.ndarray) -> I64:
     out = np.full(len(queries), -1, dtype=np.int64)
     if len(keys) == 0 or len(queries) == 0:
         return out
-    order = np.argsort(queries, kind="stable")
+    order = np.argsort(queries)  # equal queries find the same position: any order will do
     ordered = queries[order]
     position = np.minimum(np.searchsorted(keys, ordered), len(keys) - 1)
     found = keys[position] == ordered
@@ -232,9 +242,10 @@ class IndexBuilder:
             exact_rows=exact_rows,
             ngrams=ngrams,
             ngram_rows=ngram_rows,
-            ngram_filter=NgramFilter.of(ngrams),
+            ngram_filter=HashFilter.of(ngrams),
             band_keys=band_keys,
             band_rows=band_rows,
+            band_filters=[HashFilter.of(keys) for keys in band_keys],
             signatures=signatures,
             signature_rows=rows,
             lengths=length_histogram(lengths) if len(lengths) else np.zeros(LENGTH_BINS, np.int64),
@@ -279,12 +290,15 @@ def _merge_first(
         keys[at : at + len(piece_keys)] = piece_keys
         rows[at : at + len(piece_keys)] = piece_rows
         at += len(piece_keys)
-    order = np.argsort(keys, kind="stable")
+    # first_of_each, inlined so that each unsorted array is freed as its sorted copy is made
+    order = np.argsort(keys)
     keys = keys[order]
     rows = rows[order]
     del order
-    first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
-    return keys[first], rows[first]
+    if len(keys) == 0:
+        return keys, rows
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts], np.minimum.reduceat(rows, starts)
 
 
 def _cat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:

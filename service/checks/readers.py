@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import string
 from collections.abc import Iterator, Mapping
@@ -191,27 +192,48 @@ class RawLines:
                 rows.append(Row(self.start + offset, text, error))
         return rows
 
+    def texts(self) -> tuple[list[tuple[int, str]], list[tuple[int, tuple[str, str]]]]:
+        """The (index, text) of each line with a text, and the (index, error) of the others,
+        without a Row for each (the workers' path)."""
+        texts: list[tuple[int, str]] = []
+        errors: list[tuple[int, tuple[str, str]]] = []
+        selector = self.selector
+        for index, raw in enumerate(self.lines, self.start):
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except ValueError:  # bad UTF-8 or JSON: _jsonl_record says which, exactly
+                record = None
+            if not isinstance(record, dict):
+                found = _jsonl_record(index, raw)
+                if isinstance(found, Row):
+                    if found.error is not None:
+                        errors.append((index, found.error))
+                    continue
+                record = found
+            text, error = selector.text(record)
+            if text is not None:
+                texts.append((index, text))
+            elif error is not None:
+                errors.append((index, error))
+        return texts, errors
+
 
 def jsonl_raw_batches(path: Path, selector: TextSelector, size: int) -> Iterator[RawLines]:
     """A JSONL file in batches of raw lines; the text selector is resolved on the first
     object here, so a missing field fails before any worker starts."""
     _check_exists(path)
-    batch: list[bytes] = []
     start = 0
     resolved = False
     with path.open("rb") as handle:
-        for index, raw in enumerate(handle):
-            if not resolved:  # until the first line that is an object
-                record = _jsonl_record(index, raw)
-                if isinstance(record, dict):
+        while batch := list(itertools.islice(handle, size)):  # lines split in C, not here
+            for offset, raw in enumerate(batch if not resolved else ()):
+                record = _jsonl_record(start + offset, raw)
+                if isinstance(record, dict):  # the first line that is an object
                     selector.resolve(record, str(path))
                     resolved = True
-            batch.append(raw)
-            if len(batch) >= size:
-                yield RawLines(start, batch, selector)
-                start, batch = index + 1, []
-    if batch:
-        yield RawLines(start, batch, selector)
+                    break
+            yield RawLines(start, batch, selector)
+            start += len(batch)
 
 
 def _jsonl(path: Path, selector: TextSelector) -> Iterator[Row]:

@@ -24,13 +24,17 @@ __all__ = ["WithinDuplicates"]
 
 
 def _earlier(keys: np.ndarray) -> tuple[I64, I64]:
-    """Positions whose key occurred before, and the first position with that key."""
-    order = np.argsort(keys, kind="stable")
+    """Positions whose key occurred before, and the first position with that key (in no
+    particular order: an unstable sort, with the minimum position of each run of equal keys
+    as its first)."""
+    if len(keys) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(keys)
     ordered = keys[order]
-    starts = np.r_[True, ordered[1:] != ordered[:-1]] if len(keys) else np.zeros(0, bool)
-    group_first = order[np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))]
-    later = ~starts
-    return order[later].astype(np.int64), group_first[later].astype(np.int64)
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first = np.minimum.reduceat(order, np.flatnonzero(starts))[np.cumsum(starts) - 1]
+    later = order != first
+    return order[later].astype(np.int64), first[later].astype(np.int64)
 
 
 class WithinDuplicates:
