@@ -358,7 +358,7 @@ def _ingest(
 
 def refuse(errors: list[LineError], *, source: str) -> None:
     """Raise the error an all-or-nothing load gives for ``errors`` (sorted by line)."""
-    cycles = [e for e in errors if isinstance(e, _CycleError)]
+    cycles = [e for e in errors if isinstance(e, CycleLineError)]
     if len(cycles) == len(errors) == 1:
         raise CycleRefused(cycles[0].path, line=cycles[0].line)
     if any(isinstance(e, LineTooLong) for e in errors):
@@ -366,7 +366,7 @@ def refuse(errors: list[LineError], *, source: str) -> None:
     raise IngestRejected(errors, source=source)
 
 
-class _CycleError(LineError):
+class CycleLineError(LineError):
     """A line error that also carries the cycle's path."""
 
     path: list[str]
@@ -420,7 +420,7 @@ def _check(
         edges[(edge.from_, edge.to, edge.edge.value)] = (line, edge)
 
     for line, path in cycles(lookups, edges, existing, drop=skip_invalid):
-        errors.append(_CycleError(line, path))
+        errors.append(CycleLineError(line, path))
     runs, run_edges = _check_runs(lookups, parsed, kinds, errors)
     return _Plan(nodes=nodes, edges=edges, runs=runs, run_edges=run_edges)
 
@@ -441,20 +441,28 @@ def _check_runs(
     stored = lookups.run_ids(wanted) if wanted else set()
     run_edges: dict[tuple[str, str, str], tuple[int, RunEdgeRecord]] = {}
     for line, edge in parsed.run_edges:
-        problems = []
-        if edge.run_id not in runs and edge.run_id not in stored:
-            problems.append(f"run {edge.run_id!r} is neither in this input nor in the graph")
-        if edge.artifact_id not in kinds:
-            problems.append(
-                f"artifact {edge.artifact_id!r} is neither in this input nor in the graph"
-            )
-        if problems:
-            errors.append(
-                LineError(line, f"dangling {edge.edge.value} edge: " + "; ".join(problems))
-            )
+        problem = run_edge_problem(
+            edge, has_run=edge.run_id in runs or edge.run_id in stored, kinds=kinds
+        )
+        if problem:
+            errors.append(LineError(line, problem))
             continue
         run_edges[(edge.from_, edge.to, edge.edge.value)] = (line, edge)
     return runs, run_edges
+
+
+def run_edge_problem(
+    edge: RunEdgeRecord, *, has_run: bool, kinds: Mapping[str, NodeKind]
+) -> str | None:
+    """Why a run edge cannot be written (its run or its artifact is missing), or None."""
+    problems = []
+    if not has_run:
+        problems.append(f"run {edge.run_id!r} is neither in this input nor in the graph")
+    if edge.artifact_id not in kinds:
+        problems.append(f"artifact {edge.artifact_id!r} is neither in this input nor in the graph")
+    if problems:
+        return f"dangling {edge.edge.value} edge: " + "; ".join(problems)
+    return None
 
 
 def _size(plan: _Plan) -> int:

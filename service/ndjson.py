@@ -8,7 +8,7 @@ touches the database: checks that need the graph (dangling edges, cycles) live i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,15 @@ from provgraph.service.models import (
     unpaired_surrogate,
 )
 
-__all__ = ["ParsedInput", "Record", "describe_validation_error", "parse_lines", "parse_record"]
+__all__ = [
+    "LineCounter",
+    "ParsedInput",
+    "Record",
+    "describe_validation_error",
+    "iter_records",
+    "parse_lines",
+    "parse_record",
+]
 
 MAX_LINE_BYTES = 1_000_000
 
@@ -85,6 +93,56 @@ def parse_record(obj: Any) -> Record:
         raise InvalidInput(describe_validation_error(exc)) from exc
 
 
+class LineCounter:
+    """How many lines :func:`iter_records` has read (blank and bad ones included)."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+
+def iter_records(
+    lines: Iterable[str | bytes],
+    errors: list[LineError],
+    *,
+    counter: LineCounter | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, Record]]:
+    """Validate line by line, yielding (line number, record); bad lines go to ``errors``.
+
+    Streaming, so a bulk load need not hold every record at once."""
+    number = 0
+    for number, raw in enumerate(lines, start=1):
+        if progress is not None and number % 1000 == 0:
+            progress(number)
+        if counter is not None:
+            counter.lines = number
+        if len(raw) > MAX_LINE_BYTES:
+            errors.append(
+                LineTooLong(number, f"line longer than {MAX_LINE_BYTES:,} bytes (the line limit)")
+            )
+            continue
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as exc:
+            errors.append(LineError(number, f"not valid UTF-8 at byte {exc.start}"))
+            continue
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            errors.append(LineError(number, f"malformed JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        try:
+            record = parse_record(obj)
+        except InvalidInput as exc:
+            errors.append(LineError(number, exc.detail))
+            continue
+        yield number, record
+    if progress is not None:
+        progress(number)
+
+
 def parse_lines(
     lines: Iterable[str | bytes],
     *,
@@ -92,34 +150,8 @@ def parse_lines(
 ) -> ParsedInput:
     """Parse every line; blank lines are skipped but still counted for line numbers."""
     parsed = ParsedInput()
-    number = 0
-    for number, raw in enumerate(lines, start=1):
-        if progress is not None and number % 1000 == 0:
-            progress(number)
-        if len(raw) > MAX_LINE_BYTES:
-            parsed.errors.append(
-                LineTooLong(number, f"line longer than {MAX_LINE_BYTES:,} bytes (the line limit)")
-            )
-            continue
-        try:
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        except UnicodeDecodeError as exc:
-            parsed.errors.append(LineError(number, f"not valid UTF-8 at byte {exc.start}"))
-            continue
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            parsed.errors.append(
-                LineError(number, f"malformed JSON: {exc.msg} at column {exc.colno}")
-            )
-            continue
-        try:
-            record = parse_record(obj)
-        except InvalidInput as exc:
-            parsed.errors.append(LineError(number, exc.detail))
-            continue
+    counter = LineCounter()
+    for number, record in iter_records(lines, parsed.errors, counter=counter, progress=progress):
         if isinstance(record, NodeRecord):
             parsed.nodes.append((number, record))
         elif isinstance(record, EdgeRecord):
@@ -128,7 +160,5 @@ def parse_lines(
             parsed.runs.append((number, record))
         else:
             parsed.run_edges.append((number, record))
-    parsed.lines = number
-    if progress is not None:
-        progress(number)
+    parsed.lines = counter.lines
     return parsed
