@@ -277,9 +277,9 @@ class _Builder:
         node_header = ["id:ID(Artifact)", *_NODE_COLUMNS.header(), *_STAMPS]
         for kind in _KINDS:
             self._group(f"nodes-{kind.value}", f"Artifact:{kind.label}", node_header, 1)
-        for kind in _EDGE_KINDS:
+        for edge_kind in _EDGE_KINDS:
             header = [":START_ID(Artifact)", ":END_ID(Artifact)", *_EDGE_COLUMNS.header()]
-            self._group(f"rels-{kind.value}", kind.value, header, 2, relationship=True)
+            self._group(f"rels-{edge_kind.value}", edge_kind.value, header, 2, relationship=True)
         links = [":START_ID(Artifact)", ":END_ID(License)", "valid_from:datetime", "declared_by"]
         self._group("rels-LICENSED_UNDER", "LICENSED_UNDER", links, 2, relationship=True)
         self._group("nodes-run", "Run", ["id:ID(Run)", *_RUN_COLUMNS.header(), *_STAMPS], 1)

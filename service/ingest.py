@@ -125,7 +125,11 @@ class _ChunkedLookups:
         found: list[tuple[str, str]] = []
         for start in range(0, len(starts), REACH_CHUNK):
             part = starts[start : start + REACH_CHUNK]
-            found += self._read(lambda lookups, part=part: lookups.reachable(part, targets))
+
+            def chunk(lookups: _TxLookups, part: list[str] = part) -> list[tuple[str, str]]:
+                return lookups.reachable(part, targets)
+
+            found += self._read(chunk)
         return found
 
     def witness(self, child: str, parent: str) -> list[str]:
