@@ -315,3 +315,32 @@ def test_bulk_refuses_remote_servers_stdin_and_skip_invalid(
     monkeypatch.setenv("NEO4J_URI", "neo4j://db.example.internal:7687")
     code, _, err = cli("ingest", str(example_file), "--bulk")
     assert code == 1 and "NEO4J_URI is set" in err
+
+
+def test_a_failed_import_puts_the_database_back_and_restarts_the_server(
+    managed: Settings, tmp_path: Path
+) -> None:
+    """The importer itself fails (a relationship to a node no file defines): the database
+    files moved aside come back and the server runs again, graph unchanged."""
+    from provgraph.service.errors import LocalServerError
+    from provgraph.service.localdb import LocalNeo4j
+    from provgraph.service.localdb.imports import import_database
+
+    with Store.connect(managed) as store:
+        before = census(store)
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text('id:ID(Artifact)\n"x:1"\n', encoding="utf-8")
+    rels = tmp_path / "rels.csv"
+    rels.write_text(':START_ID(Artifact),:END_ID(Artifact)\n"x:1","x:missing"\n', encoding="utf-8")
+    server = LocalNeo4j(managed)
+    with pytest.raises(LocalServerError):
+        import_database(
+            server,
+            nodes=[("Artifact:Dataset", nodes)],
+            relationships=[("DERIVED_FROM", rels)],
+            multiline=[],
+            report_file=tmp_path / "import.report",
+        )
+    assert LocalNeo4j(managed).status().running
+    with Store.connect(managed) as store:
+        assert census(store) == before
