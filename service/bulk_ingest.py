@@ -54,7 +54,8 @@ def bulk_ingest(
 ) -> IngestReport:
     """Load ``path`` into the empty managed database with neo4j-admin; see the module doc.
 
-    ``progress(phase, done, total)`` hears 'parse', 'check', 'import', 'restart', 'schema'
+    ``progress(phase, done, total)`` hears 'parse', 'check', 'stop', 'import', 'restart',
+    'schema'
     and 'alerts'; ``say`` (a callable taking one message) hears what happens to the server.
     """
     from provgraph.service.localdb import LocalNeo4j

@@ -494,6 +494,8 @@ def _existing_kinds(
     lookups: GraphLookups, ids: list[str], progress: Progress | None
 ) -> dict[str, NodeKind]:
     found: dict[str, NodeKind] = {}
+    if progress is not None:
+        progress("check", 0, len(ids))  # the phase starts now, not after the first chunk
     for start in range(0, len(ids), LOOKUP_CHUNK):
         found.update(lookups.kinds(ids[start : start + LOOKUP_CHUNK]))
         if progress is not None:

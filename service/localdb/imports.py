@@ -45,10 +45,12 @@ def import_database(
     """Stop the running server, import the CSV files as ``database``, start it again.
 
     ``nodes`` pairs labels (``Artifact:Dataset``) with a file, ``relationships`` a type
-    with a file; every file starts with its header. ``phase`` is told when the import
-    proper starts and when the restart does (for timing)."""
+    with a file; every file starts with its header. ``phase`` is told when the stop, the
+    import proper and the restart begin (for timing)."""
     say = progress or _quiet
     server.configure(say)
+    if phase is not None:
+        phase("stop")
     again, _ = stop_for_admin(
         server, say, "Neo4j imports only into a stopped database (neo4j-admin import)"
     )
