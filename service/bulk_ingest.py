@@ -59,6 +59,7 @@ def bulk_ingest(
     and 'alerts'; ``say`` (a callable taking one message) hears what happens to the server.
     """
     from provgraph.service.localdb import LocalNeo4j
+    from provgraph.service.localdb.config import configured_memory
     from provgraph.service.localdb.imports import import_database
 
     source = source or str(path)
@@ -70,7 +71,9 @@ def bulk_ingest(
         )
     if not path.is_file():
         raise InvalidInput(f"no such file: {path} (a bulk import reads a file, not stdin)")
-    server = LocalNeo4j(settings)
+    home = settings.home / "neo4j"
+    heap, pagecache = configured_memory(home / "conf")
+    server = LocalNeo4j(settings, home=home, heap=heap, pagecache=pagecache)
     if not server.status().running:
         raise BulkImportRefused(
             f"the local server at {server.home} is not running: start it with "

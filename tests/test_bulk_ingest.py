@@ -33,6 +33,7 @@ from provgraph.service.errors import (
     ProvgraphError,
 )
 from provgraph.service.ingest import ingest_lines
+from provgraph.service.localdb.config import configured_memory
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -249,6 +250,8 @@ def test_bulk_import_writes_exactly_the_graph_ingest_writes(
     began = datetime.now(UTC)
     bulk = bulk_ingest(managed, input_file, source=SOURCE)
     bulk_window = (began, datetime.now(UTC))
+    # Restarted as it ran (the heap and page cache this module gave it), not with defaults.
+    assert configured_memory(managed.home / "neo4j" / "conf") == ("512m", "128m")
 
     keep = {"lines", "nodes", "edges", "nodes_created", "relationships_created", "skipped"}
     assert bulk.model_dump(include=keep) == normal.model_dump(include=keep)
