@@ -188,7 +188,7 @@ class _Columns:
         self.types = {name: types.get(name, "string") for name in self.names}
         for name in lists:
             self.types[name] = "string[]"
-        self.known = set(self.names)
+        self.index = {name: at for at, name in enumerate(self.names)}
 
     def header(self) -> list[str]:
         return [n if self.types[n] == "string" else f"{n}:{self.types[n]}" for n in self.names]
@@ -197,39 +197,36 @@ class _Columns:
         """CSV cells of ``props``; whether one holds a control character; how many are set.
 
         Lists CSV cannot carry exactly go to ``awkward`` instead (left empty here)."""
-        unknown = props.keys() - self.known
-        if unknown:  # a model field this module does not know yet: never drop it silently
-            raise RuntimeError(f"no import column for {sorted(unknown)}")
-        cells: list[str] = []
+        cells = [""] * len(self.names)
         multiline = False
         count = 0
-        for name in self.names:
-            value = props.get(name)
+        for name, value in props.items():  # a few set fields, not every column
+            at = self.index.get(name)
+            if at is None:  # a model field this module does not know yet: never drop it
+                raise RuntimeError(f"no import column for {name!r}")
             if value is None:
-                cells.append("")
                 continue
             kind = self.types[name]
             if kind == "string":
                 text = str(value)
                 multiline = multiline or _CONTROL.search(text) is not None
-                cells.append(_quote(text))
+                cells[at] = _quote(text)
             elif kind == "long":
                 if not _LONG_MIN <= value <= _LONG_MAX:
                     raise ValueNotStorable(f"field {name!r}: {value} does not fit in 64 bits")
-                cells.append(str(value))
+                cells[at] = str(value)
             elif kind == "boolean":
-                cells.append("true" if value else "false")
+                cells[at] = "true" if value else "false"
             elif kind == "datetime":
                 assert isinstance(value, datetime)
-                cells.append(value.isoformat())
+                cells[at] = value.isoformat()
             else:  # string[]
                 if not value or any(
                     not v or ARRAY_DELIMITER in v or _CONTROL.search(v) for v in value
                 ):
                     awkward[name] = value
-                    cells.append("")
                     continue
-                cells.append(_quote(ARRAY_DELIMITER.join(value)))
+                cells[at] = _quote(ARRAY_DELIMITER.join(value))
             count += 1
         return cells, multiline, count
 
