@@ -2,6 +2,7 @@
 and domain-layer license reports (so a report that runs past its time limit can be stopped).
 
     python -m bench.child ingest URI FILE
+    python -m bench.child bulk HOME FILE      (neo4j-admin import into the managed server of HOME)
     python -m bench.child licenses URI ID REPEAT BUDGET_S
 
 Each prints one JSON object on stdout.
@@ -13,37 +14,35 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
+from provgraph.service.models import IngestReport
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
 
-def ingest(uri: str, path: str) -> dict[str, Any]:
-    from provgraph.service.ingest import ingest_lines
+class _Phases:
+    """Seconds per progress phase (parse, check, write / import, restart, schema)."""
 
-    phases: dict[str, float] = {}
-    current: list[Any] = [None, 0.0]
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.current: str | None = None
+        self.since = 0.0
 
-    def progress(phase: str, done: int, total: int | None) -> None:
-        if phase != current[0]:
-            now = time.perf_counter()
-            if current[0] is not None:
-                phases[current[0]] = round(now - current[1], 3)
-            current[0], current[1] = phase, now
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        if phase != self.current:
+            self.end()
+            self.current, self.since = phase, time.perf_counter()
 
-    # The whole-input check of a 1M-node load is one read transaction: it outlasts the
-    # default 30 s query limit on a loaded machine (seen once in two L runs).
-    with Store.connect(Settings(neo4j_uri=uri, query_timeout_s=INGEST_TIMEOUT_S)) as store:
-        store.ensure_schema()
-        start = time.perf_counter()
-        with open(path, "rb") as handle:
-            # Conflict alerts are left to `provgraph alerts --scan`, as for every load that
-            # touches more than max_affected artifacts (all benchmark sizes but the smoke one).
-            report = ingest_lines(store, handle, source=path, progress=progress, alerts=False)
-        seconds = time.perf_counter() - start
-    if current[0] is not None:
-        phases[current[0]] = round(start + seconds - current[1], 3)
+    def end(self) -> None:
+        if self.current is not None:
+            self.seconds[self.current] = round(time.perf_counter() - self.since, 3)
+            self.current = None
+
+
+def _result(report: IngestReport, seconds: float, phases: _Phases) -> dict[str, Any]:
+    phases.end()
     elements = report.nodes + report.edges
     return {
         "seconds": round(seconds, 3),
@@ -52,11 +51,41 @@ def ingest(uri: str, path: str) -> dict[str, Any]:
         "edges": report.edges,
         "elements_per_s": round(elements / seconds, 1),
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-        "phases_s": phases,
+        # The largest child: the neo4j-admin importer of a bulk load (its own JVM).
+        "child_peak_rss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+        "phases_s": phases.seconds,
         "nodes_created": report.nodes_created,
         "relationships_created": report.relationships_created,
         "alerts": report.alerts.model_dump(mode="json") if report.alerts else None,
     }
+
+
+def ingest(uri: str, path: str) -> dict[str, Any]:
+    """The transactional ingest (MERGE batches through Bolt)."""
+    from provgraph.service.ingest import ingest_lines
+
+    phases = _Phases()
+    with Store.connect(Settings(neo4j_uri=uri, query_timeout_s=INGEST_TIMEOUT_S)) as store:
+        store.ensure_schema()
+        start = time.perf_counter()
+        with open(path, "rb") as handle:
+            # Conflict alerts are left to `provgraph alerts --scan`, as for every load that
+            # touches more than max_affected artifacts (all benchmark sizes but the smoke one).
+            report = ingest_lines(store, handle, source=path, progress=phases, alerts=False)
+        seconds = time.perf_counter() - start
+    return {"method": "transactional", **_result(report, seconds, phases)}
+
+
+def bulk(home: str, path: str) -> dict[str, Any]:
+    """The bulk initial load (neo4j-admin import; stops and restarts the managed server)."""
+    from provgraph.service.bulk_ingest import bulk_ingest
+
+    phases = _Phases()
+    settings = Settings(home=Path(home), cache=Settings.from_env().cache)
+    start = time.perf_counter()
+    report = bulk_ingest(settings, Path(path), source=path, progress=phases, alerts=False)
+    seconds = time.perf_counter() - start
+    return {"method": "bulk (neo4j-admin import)", **_result(report, seconds, phases)}
 
 
 LICENSES_MEMORY_CAP = 4 * 1024**3
@@ -94,6 +123,8 @@ def licenses(uri: str, artifact_id: str, repeat: int, budget_s: float) -> dict[s
 def main(argv: list[str]) -> int:
     if argv[:1] == ["ingest"] and len(argv) == 3:
         result = ingest(argv[1], argv[2])
+    elif argv[:1] == ["bulk"] and len(argv) == 3:
+        result = bulk(argv[1], argv[2])
     elif argv[:1] == ["licenses"] and len(argv) == 5:
         result = licenses(argv[1], argv[2], int(argv[3]), float(argv[4]))
     else:

@@ -203,7 +203,17 @@ def markdown(results: dict[str, Any]) -> str:
             f"Q5 bulk ingest: {q5['elements']:,} elements in {q5['seconds']:.1f} s = "
             f"**{q5['elements_per_s']:,.0f} elements/s**; peak memory of the loading process "
             f"{q5['peak_rss_bytes'] / MB:,.0f} MB; phases {q5.get('phases_s')}; "
-            f"PostgreSQL COPY + indexes {_fmt(results.get('postgres_load_s'))} s",
+            f"PostgreSQL COPY + indexes {_fmt(results.get('postgres_load_s'))} s; "
+            f"method: {q5.get('method', 'transactional')}",
+        ]
+    tx = q.get("Q5-transactional")
+    if tx:
+        lines += [
+            "",
+            f"Q5 transactional ingest (ingest_lines, {tx['graph_nodes']:,}-node graph, empty "
+            f"database): {tx['elements']:,} elements in {tx['seconds']:.1f} s = "
+            f"**{tx['elements_per_s']:,.0f} elements/s**; peak memory "
+            f"{tx['peak_rss_bytes'] / MB:,.0f} MB; phases {tx.get('phases_s')}",
         ]
     q6 = q.get("Q6")
     if q6:

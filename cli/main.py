@@ -86,16 +86,41 @@ def ingest(
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Load the valid lines and report the rest.")
     ] = False,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="Initial load into the EMPTY database of the managed local server with "
+            "neo4j-admin import (much faster; Neo4j is stopped meanwhile). Refused for a "
+            "non-empty database or NEO4J_URI.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Load an NDJSON file: all-or-nothing unless --skip-invalid; re-loading changes nothing."""
     if file != "-" and not Path(file).is_file():
         raise InvalidInput(f"no such file: {file}")
     source = "stdin" if file == "-" else file
-    with connect(schema=True) as store, _progress(enabled=not as_json) as report:
-        result = ingest_lines(
-            store, _lines(file), source=source, skip_invalid=skip_invalid, progress=report
-        )
+    if bulk:
+        if skip_invalid:
+            raise typer.BadParameter("--bulk is all-or-nothing: it cannot --skip-invalid")
+        if file == "-":
+            raise typer.BadParameter("--bulk reads a file, not stdin")
+        from provgraph.service.bulk_ingest import bulk_ingest
+
+        with _progress(enabled=not as_json) as report:
+            result = bulk_ingest(
+                Settings.from_env(),
+                Path(file),
+                source=source,
+                progress=report,
+                say=lambda message: err.print(f"[dim]{escape(message)}[/]"),
+            )
+    else:
+        with connect(schema=True) as store, _progress(enabled=not as_json) as report:
+            result = ingest_lines(
+                store, _lines(file), source=source, skip_invalid=skip_invalid, progress=report
+            )
     if as_json:
         print_json(result)
         return

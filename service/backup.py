@@ -9,11 +9,13 @@ running. Docker and remote servers use their own tooling (docs/security.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from provgraph.service.store import Store
 
-__all__ = ["Census", "census"]
+__all__ = ["Census", "census", "graph_contents"]
 
 
 class Census(BaseModel):
@@ -34,3 +36,9 @@ def census(store: Store, *, exclude_prefix: str | None = None, with_audit: bool 
         labels=sorted(row["labels"]),
         types=sorted(row["types"]),
     )
+
+
+def graph_contents(store: Store) -> list[dict[str, Any]]:
+    """Every node and relationship as plain values (small graphs: to compare two loads of one
+    input, e.g. the bulk import against the transactional ingest)."""
+    return store.query("graph_contents")

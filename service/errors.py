@@ -8,6 +8,7 @@
     │   └── IngestRejected         an NDJSON file with bad lines: `errors` lists each line
     │       └── IngestTooLarge     ... one of them longer than the line limit (413)
     ├── CycleRefused               a write that would close a lineage cycle; `path` (409)
+    ├── BulkImportRefused          a bulk import into a non-empty or remote database (409)
     ├── StoreUnavailable           Neo4j cannot be reached (503)
     ├── QueryTimeout               a query ran past its time limit (504)
     └── LocalServerError           the managed local Neo4j cannot be installed/started
@@ -110,6 +111,14 @@ class CycleRefused(ProvgraphError):
         if self.line is not None:
             ext["line"] = self.line
         return ext
+
+
+class BulkImportRefused(ProvgraphError):
+    """A bulk (offline) import that would replace data, or that has no local server to use."""
+
+    title = "Bulk import refused"
+    status = 409
+    slug = "bulk-import-refused"
 
 
 class StoreUnavailable(ProvgraphError):

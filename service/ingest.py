@@ -13,11 +13,11 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from provgraph.service.dag import Digraph, find_cycle
 from provgraph.service.errors import (
@@ -32,6 +32,7 @@ from provgraph.service.models import (
     EDGE_ENDPOINTS,
     LINEAGE_EDGE_KINDS,
     AlertsSummary,
+    EdgeKind,
     EdgeRecord,
     IngestReport,
     NodeKind,
@@ -51,9 +52,110 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 5_000
 SINGLE_TX_ELEMENTS = 20_000
 LOOKUP_CHUNK = 10_000
+REACH_CHUNK = 1_000  # variable-length expansions: fewer starts per transaction
+T = TypeVar("T")
 
 Progress = Callable[[str, int, int | None], None]
 """progress(phase, done, total): phases are 'parse', 'check', 'write'."""
+
+
+EdgeKey = tuple[str, str, str]
+V = TypeVar("V")
+
+
+class GraphLookups(Protocol):
+    """What the whole-input check asks the stored graph (see _TxLookups, _ChunkedLookups)."""
+
+    def kinds(self, ids: list[str]) -> dict[str, NodeKind]: ...
+    def stored_edges(self, keys: list[EdgeKey]) -> set[EdgeKey]: ...
+    def reachable(self, starts: list[str], targets: list[str]) -> list[tuple[str, str]]: ...
+    def witness(self, child: str, parent: str) -> list[str]: ...
+    def run_ids(self, ids: list[str]) -> set[str]: ...
+
+
+class _TxLookups:
+    """Lookups inside one transaction (small inputs: checked and written atomically)."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+
+    def kinds(self, ids: list[str]) -> dict[str, NodeKind]:
+        rows = self.tx.run("artifact_kinds", ids=ids)
+        return {row["id"]: NodeKind(row["kind"]) for row in rows}
+
+    def stored_edges(self, keys: list[EdgeKey]) -> set[EdgeKey]:
+        batch = [{"from": f, "to": t, "type": k} for f, t, k in keys]
+        rows = self.tx.run("existing_lineage_edges", edges=batch)
+        return {(r["from"], r["to"], r["type"]) for r in rows}
+
+    def reachable(self, starts: list[str], targets: list[str]) -> list[tuple[str, str]]:
+        rows = self.tx.run("reachable_pairs", starts=starts, targets=targets)
+        return [(row["from"], row["to"]) for row in rows]
+
+    def witness(self, child: str, parent: str) -> list[str]:
+        rows = self.tx.run(
+            "witness_path",
+            {"from": child, "to": parent},
+            edge_kinds=list(LINEAGE_EDGE_KINDS),
+            as_of=None,
+        )
+        return list(rows[0]["ids"]) if rows else [child, parent]
+
+    def run_ids(self, ids: list[str]) -> set[str]:
+        return {row["id"] for row in self.tx.run("run_ids", ids=ids)}
+
+
+class _ChunkedLookups:
+    """Large inputs: every lookup chunk in a read transaction of its own, so no single
+    transaction of a million-id check runs into the query time limit."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _read(self, work: Callable[[_TxLookups], T]) -> T:
+        return self.store.read(lambda tx: work(_TxLookups(tx)))
+
+    def kinds(self, ids: list[str]) -> dict[str, NodeKind]:
+        return self._read(lambda lookups: lookups.kinds(ids))
+
+    def stored_edges(self, keys: list[EdgeKey]) -> set[EdgeKey]:
+        return self._read(lambda lookups: lookups.stored_edges(keys))
+
+    def reachable(self, starts: list[str], targets: list[str]) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for start in range(0, len(starts), REACH_CHUNK):
+            part = starts[start : start + REACH_CHUNK]
+
+            def chunk(lookups: _TxLookups, part: list[str] = part) -> list[tuple[str, str]]:
+                return lookups.reachable(part, targets)
+
+            found += self._read(chunk)
+        return found
+
+    def witness(self, child: str, parent: str) -> list[str]:
+        return self._read(lambda lookups: lookups.witness(child, parent))
+
+    def run_ids(self, ids: list[str]) -> set[str]:
+        return self._read(lambda lookups: lookups.run_ids(ids))
+
+
+class EmptyGraph:
+    """The lookups of a database known to hold no artifacts, runs or lineage (bulk import)."""
+
+    def kinds(self, ids: list[str]) -> dict[str, NodeKind]:
+        return {}
+
+    def stored_edges(self, keys: list[EdgeKey]) -> set[EdgeKey]:
+        return set()
+
+    def reachable(self, starts: list[str], targets: list[str]) -> list[tuple[str, str]]:
+        return []
+
+    def witness(self, child: str, parent: str) -> list[str]:
+        return [child, parent]
+
+    def run_ids(self, ids: list[str]) -> set[str]:
+        return set()
 
 
 @dataclass
@@ -79,7 +181,7 @@ def ingest_lines(
             lines, progress=(lambda n: progress("parse", n, None)) if progress else None
         )
         report = _ingest(store, parsed, source=source, skip_invalid=skip_invalid, progress=progress)
-    return _with_alerts(store, report, parsed) if alerts else report
+    return with_alerts(store, report, *_alert_targets(parsed)) if alerts else report
 
 
 class _CollectorPause:
@@ -134,17 +236,38 @@ def ingest_records(
     )
     parsed.lines = len(parsed.nodes) + len(parsed.edges) + len(parsed.runs) + len(parsed.run_edges)
     report = _ingest(store, parsed, source=source, skip_invalid=False, progress=None)
-    return _with_alerts(store, report, parsed)
+    return with_alerts(store, report, *_alert_targets(parsed))
 
 
-def _with_alerts(store: Store, report: IngestReport, parsed: ParsedInput) -> IngestReport:
-    """Re-check license conflicts of what the write touched and everything downstream.
+# Node fields the synthetic-data figures read; lineage edges are the rest of their input.
+RISK_FIELDS = ("records", "human", "vendor", "family")
+
+
+def _alert_targets(parsed: ParsedInput) -> tuple[set[str], set[str]]:
+    """What a write can change the alerts of: (license conflicts, synthetic-data risk).
+
+    Conflicts: the written nodes and the children of written lineage edges. Risk: the
+    children of written lineage edges and nodes given a field the figures read (other
+    writes, a license or a name, cannot move a figure)."""
+    children = {e.from_ for _, e in parsed.edges}
+    conflict_ids = {n.id for _, n in parsed.nodes} | children
+    risk_ids = children | {
+        n.id for _, n in parsed.nodes if any(getattr(n, f) is not None for f in RISK_FIELDS)
+    }
+    return conflict_ids, risk_ids
+
+
+def with_alerts(
+    store: Store, report: IngestReport, conflict_ids: set[str], risk_ids: set[str]
+) -> IngestReport:
+    """Re-check license conflicts of what the write touched and everything downstream,
+    then the synthetic-data risk findings (service.risk_alerts).
 
     The write has committed: if the check fails, say so and let a full scan catch up.
     """
     from provgraph.service.alerts import refresh_conflicts
 
-    touched = sorted({n.id for _, n in parsed.nodes} | {e.from_ for _, e in parsed.edges})
+    touched = sorted(conflict_ids)
     if not touched:
         return report
     try:
@@ -162,23 +285,14 @@ def _with_alerts(store: Store, report: IngestReport, parsed: ParsedInput) -> Ing
             resolved=len(result.resolved),
             deliveries_queued=result.deliveries_queued,
         )
-    return report.model_copy(update={"alerts": _with_risk_alerts(store, summary, parsed)})
+    return report.model_copy(update={"alerts": _with_risk_alerts(store, summary, risk_ids)})
 
 
-# Node fields the synthetic-data figures read; lineage edges are the rest of their input.
-_RISK_FIELDS = ("records", "human", "vendor", "family")
-
-
-def _with_risk_alerts(store: Store, summary: AlertsSummary, parsed: ParsedInput) -> AlertsSummary:
-    """Synthetic-data risk findings (service.risk_alerts) of what the write can change: the
-    children of written lineage edges and nodes given a field the figures read, and their
-    descendants. Other writes (a license, a name) cannot move a figure."""
+def _with_risk_alerts(store: Store, summary: AlertsSummary, risk_ids: set[str]) -> AlertsSummary:
+    """Synthetic-data risk findings of the touched artifacts and their descendants."""
     from provgraph.service.risk_alerts import refresh_risk_alerts
 
-    touched = sorted(
-        {e.from_ for _, e in parsed.edges}
-        | {n.id for _, n in parsed.nodes if any(getattr(n, f) is not None for f in _RISK_FIELDS)}
-    )
+    touched = sorted(risk_ids)
     if not touched:
         return summary
     try:
@@ -206,17 +320,12 @@ def _ingest(
     now = datetime.now(UTC)
     audit = WriteAudit(action="ingest", source=source)
 
-    def checked(tx: Tx) -> tuple[_Plan, list[LineError]]:
+    def checked(lookups: GraphLookups) -> tuple[_Plan, list[LineError]]:
         errors = list(parsed.errors)
-        plan = _check(tx, parsed, errors, skip_invalid=skip_invalid, progress=progress)
+        plan = _check(lookups, parsed, errors, skip_invalid=skip_invalid, progress=progress)
         errors.sort(key=lambda e: e.line)
         if errors and not skip_invalid:
-            cycles = [e for e in errors if isinstance(e, _CycleError)]
-            if len(cycles) == len(errors) == 1:
-                raise CycleRefused(cycles[0].path, line=cycles[0].line)
-            if any(isinstance(e, LineTooLong) for e in errors):
-                raise IngestTooLarge(errors, source=source)
-            raise IngestRejected(errors, source=source)
+            refuse(errors, source=source)
         return plan, errors
 
     elements = len(parsed.nodes) + len(parsed.edges) + len(parsed.runs) + len(parsed.run_edges)
@@ -225,7 +334,7 @@ def _ingest(
         # write. Concurrent writers are serialised, so none can slip a cycle in between.
         def check_and_write(tx: Tx) -> tuple[_Plan, list[LineError]]:
             tx.run("lock_lineage", now=now)
-            plan, errors = checked(tx)
+            plan, errors = checked(_TxLookups(tx))
             for name, rows in _steps(plan):
                 tx.run(name, rows=rows, now=now)
             if plan.nodes or plan.edges:
@@ -237,7 +346,7 @@ def _ingest(
             written = _size(plan)
             progress("write", written, written)
     else:
-        plan, errors = store.read(checked)
+        plan, errors = checked(_ChunkedLookups(store))
         counts = _write_batches(store, plan, now=now, audit=audit, progress=progress)
     return IngestReport(
         source=source,
@@ -251,7 +360,17 @@ def _ingest(
     )
 
 
-class _CycleError(LineError):
+def refuse(errors: list[LineError], *, source: str) -> None:
+    """Raise the error an all-or-nothing load gives for ``errors`` (sorted by line)."""
+    cycles = [e for e in errors if isinstance(e, CycleLineError)]
+    if len(cycles) == len(errors) == 1:
+        raise CycleRefused(cycles[0].path, line=cycles[0].line)
+    if any(isinstance(e, LineTooLong) for e in errors):
+        raise IngestTooLarge(errors, source=source)
+    raise IngestRejected(errors, source=source)
+
+
+class CycleLineError(LineError):
     """A line error that also carries the cycle's path."""
 
     path: list[str]
@@ -262,7 +381,7 @@ class _CycleError(LineError):
 
 
 def _check(
-    tx: Tx,
+    lookups: GraphLookups,
     parsed: ParsedInput,
     errors: list[LineError],
     *,
@@ -286,7 +405,7 @@ def _check(
 
     wanted = set(nodes) | {e.from_ for _, e in parsed.edges} | {e.to for _, e in parsed.edges}
     wanted |= {e.artifact_id for _, e in parsed.run_edges}
-    existing = _existing_kinds(tx, sorted(wanted), progress)
+    existing = _existing_kinds(lookups, sorted(wanted), progress)
     for node_id, (line, node) in list(nodes.items()):
         stored = existing.get(node_id)
         if stored is not None and stored != node.node:
@@ -298,20 +417,20 @@ def _check(
     kinds = {**existing, **{node_id: rec.node for node_id, (_, rec) in nodes.items()}}
     edges: dict[tuple[str, str, str], tuple[int, EdgeRecord]] = {}
     for line, edge in parsed.edges:
-        problem = _edge_problem(edge, kinds)
+        problem = edge_problem(edge.edge, edge.from_, edge.to, kinds)
         if problem:
             errors.append(LineError(line, problem))
             continue
         edges[(edge.from_, edge.to, edge.edge.value)] = (line, edge)
 
-    for line, path in _cycles(tx, edges, existing, drop=skip_invalid):
-        errors.append(_CycleError(line, path))
-    runs, run_edges = _check_runs(tx, parsed, kinds, errors)
+    for line, path in cycles(lookups, edges, existing, drop=skip_invalid):
+        errors.append(CycleLineError(line, path))
+    runs, run_edges = _check_runs(lookups, parsed, kinds, errors)
     return _Plan(nodes=nodes, edges=edges, runs=runs, run_edges=run_edges)
 
 
 def _check_runs(
-    tx: Tx, parsed: ParsedInput, kinds: dict[str, NodeKind], errors: list[LineError]
+    lookups: GraphLookups, parsed: ParsedInput, kinds: dict[str, NodeKind], errors: list[LineError]
 ) -> tuple[dict[str, tuple[int, RunRecord]], dict[tuple[str, str, str], tuple[int, RunEdgeRecord]]]:
     """Runs merge like nodes; a run edge needs its run and its artifact (input or graph)."""
     runs: dict[str, tuple[int, RunRecord]] = {}
@@ -323,59 +442,71 @@ def _check_runs(
         else:
             runs[run.id] = (line, run)
     wanted = sorted({e.run_id for _, e in parsed.run_edges} - set(runs))
-    stored = {row["id"] for row in tx.run("run_ids", ids=wanted)} if wanted else set()
+    stored = lookups.run_ids(wanted) if wanted else set()
     run_edges: dict[tuple[str, str, str], tuple[int, RunEdgeRecord]] = {}
     for line, edge in parsed.run_edges:
-        problems = []
-        if edge.run_id not in runs and edge.run_id not in stored:
-            problems.append(f"run {edge.run_id!r} is neither in this input nor in the graph")
-        if edge.artifact_id not in kinds:
-            problems.append(
-                f"artifact {edge.artifact_id!r} is neither in this input nor in the graph"
-            )
-        if problems:
-            errors.append(
-                LineError(line, f"dangling {edge.edge.value} edge: " + "; ".join(problems))
-            )
+        problem = run_edge_problem(
+            edge, has_run=edge.run_id in runs or edge.run_id in stored, kinds=kinds
+        )
+        if problem:
+            errors.append(LineError(line, problem))
             continue
         run_edges[(edge.from_, edge.to, edge.edge.value)] = (line, edge)
     return runs, run_edges
+
+
+def run_edge_problem(
+    edge: RunEdgeRecord, *, has_run: bool, kinds: Mapping[str, NodeKind]
+) -> str | None:
+    """Why a run edge cannot be written (its run or its artifact is missing), or None."""
+    problems = []
+    if not has_run:
+        problems.append(f"run {edge.run_id!r} is neither in this input nor in the graph")
+    if edge.artifact_id not in kinds:
+        problems.append(f"artifact {edge.artifact_id!r} is neither in this input nor in the graph")
+    if problems:
+        return f"dangling {edge.edge.value} edge: " + "; ".join(problems)
+    return None
 
 
 def _size(plan: _Plan) -> int:
     return len(plan.nodes) + len(plan.edges) + len(plan.runs) + len(plan.run_edges)
 
 
-def _edge_problem(edge: EdgeRecord, kinds: dict[str, NodeKind]) -> str | None:
-    missing = [end for end in (edge.from_, edge.to) if end not in kinds]
+def edge_problem(kind: EdgeKind, from_: str, to: str, kinds: Mapping[str, NodeKind]) -> str | None:
+    """Why a lineage edge cannot be written (a dangling end, wrong end kinds), or None."""
+    missing = [end for end in (from_, to) if end not in kinds]
     if missing:
         names = " and ".join(repr(m) for m in missing)
         return f"dangling edge: {names} is neither in this input nor in the graph"
-    child_kind, parent_kinds = EDGE_ENDPOINTS[edge.edge]
-    child, parent = kinds[edge.from_], kinds[edge.to]
+    child_kind, parent_kinds = EDGE_ENDPOINTS[kind]
+    child, parent = kinds[from_], kinds[to]
     if child != child_kind or parent not in parent_kinds:
         allowed = " or ".join(sorted(k.value for k in parent_kinds))
         return (
-            f"{edge.edge.value} goes from a {child_kind.value} to a {allowed}, "
-            f"not from a {child.value} ({edge.from_!r}) to a {parent.value} ({edge.to!r})"
+            f"{kind.value} goes from a {child_kind.value} to a {allowed}, "
+            f"not from a {child.value} ({from_!r}) to a {parent.value} ({to!r})"
         )
     return None
 
 
-def _existing_kinds(tx: Tx, ids: list[str], progress: Progress | None) -> dict[str, NodeKind]:
+def _existing_kinds(
+    lookups: GraphLookups, ids: list[str], progress: Progress | None
+) -> dict[str, NodeKind]:
     found: dict[str, NodeKind] = {}
+    if progress is not None:
+        progress("check", 0, len(ids))  # the phase starts now, not after the first chunk
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        for row in tx.run("artifact_kinds", ids=ids[start : start + LOOKUP_CHUNK]):
-            found[row["id"]] = NodeKind(row["kind"])
+        found.update(lookups.kinds(ids[start : start + LOOKUP_CHUNK]))
         if progress is not None:
             progress("check", min(start + LOOKUP_CHUNK, len(ids)), len(ids))
     return found
 
 
-def _cycles(
-    tx: Tx,
-    edges: dict[tuple[str, str, str], tuple[int, EdgeRecord]],
-    existing: dict[str, NodeKind],
+def cycles(
+    lookups: GraphLookups,
+    edges: dict[EdgeKey, tuple[int, V]],
+    existing: Mapping[str, NodeKind],
     *,
     drop: bool,
 ) -> list[tuple[int, list[str]]]:
@@ -385,7 +516,8 @@ def _cycles(
     (tag None); when ``drop`` is set, the latest-line edge of each cycle is removed and the
     search repeats, so the remaining edges form a DAG.
     """
-    stored = _stored_edges(tx, [key for key in edges if key[0] in existing and key[1] in existing])
+    both_stored = [key for key in edges if key[0] in existing and key[1] in existing]
+    stored = _stored_edges(lookups, both_stored)
     new_edges = {key: value for key, value in edges.items() if key not in stored}
     graph: Digraph[str] = Digraph()
     for (child, parent, _), (line, _) in new_edges.items():
@@ -394,8 +526,8 @@ def _cycles(
     starts = sorted({p for (_, p, _) in new_edges if p in existing})
     targets = sorted({c for (c, _, _) in new_edges if c in existing})
     if starts and targets:
-        for row in tx.run("reachable_pairs", starts=starts, targets=targets):
-            graph.add(row["from"], row["to"], None)
+        for reached_from, reached in lookups.reachable(starts, targets):
+            graph.add(reached_from, reached, None)
 
     found: list[tuple[int, list[str]]] = []
     while True:
@@ -412,7 +544,7 @@ def _cycles(
             path = [ordered[0][0]]
             for child, parent, tag in ordered:
                 if tag is None:
-                    path.extend(_witness(tx, child, parent)[1:])
+                    path.extend(lookups.witness(child, parent)[1:])
                 else:
                     path.append(parent)
             found.append((closing, path))
@@ -424,64 +556,75 @@ def _cycles(
             return found
 
 
-def _stored_edges(tx: Tx, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
-    found: set[tuple[str, str, str]] = set()
+def _stored_edges(lookups: GraphLookups, keys: list[EdgeKey]) -> set[EdgeKey]:
+    found: set[EdgeKey] = set()
     for start in range(0, len(keys), LOOKUP_CHUNK):
-        batch = [{"from": f, "to": t, "type": k} for f, t, k in keys[start : start + LOOKUP_CHUNK]]
-        rows = tx.run("existing_lineage_edges", edges=batch)
-        found.update((r["from"], r["to"], r["type"]) for r in rows)
+        found |= lookups.stored_edges(keys[start : start + LOOKUP_CHUNK])
     return found
 
 
-def _witness(tx: Tx, child: str, parent: str) -> list[str]:
-    rows = tx.run(
-        "witness_path",
-        {"from": child, "to": parent},
-        edge_kinds=list(LINEAGE_EDGE_KINDS),
-        as_of=None,
-    )
-    return list(rows[0]["ids"]) if rows else [child, parent]
+def _steps(plan: _Plan) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """The write as (query name, batch of rows): nodes, license links, runs, edges, run edges.
+
+    Rows are built one batch at a time: holding every row of a million-node load at once
+    (each with its own property map) doubled the loader's memory."""
+    nodes = sorted(plan.nodes.items())
+    licensed = [(node_id, rec) for node_id, (_, rec) in nodes if rec.license is not None]
+    runs = sorted(plan.runs.items())
+    edges = [rec for _, (_, rec) in sorted(plan.edges.items())]
+    run_edges = [rec for _, (_, rec) in sorted(plan.run_edges.items())]
+    for start in range(0, len(nodes), BATCH_SIZE):
+        yield (
+            "upsert_artifacts",
+            [
+                {"id": node_id, "label": rec.node.label, "props": rec.properties()}
+                for node_id, (_, rec) in nodes[start : start + BATCH_SIZE]
+            ],
+        )
+    for start in range(0, len(licensed), BATCH_SIZE):
+        yield (
+            "link_licenses",
+            [
+                {"id": node_id, "licenses": license_keys(rec.license or "")}
+                for node_id, rec in licensed[start : start + BATCH_SIZE]
+            ],
+        )
+    for start in range(0, len(runs), BATCH_SIZE):
+        yield (
+            "upsert_runs",
+            [
+                {"id": run_id, "props": rec.properties()}
+                for run_id, (_, rec) in runs[start : start + BATCH_SIZE]
+            ],
+        )
+    for start in range(0, len(edges), BATCH_SIZE):
+        yield (
+            "upsert_lineage_edges",
+            [
+                {
+                    "from": rec.from_,
+                    "to": rec.to,
+                    "type": rec.edge.value,
+                    "props": rec.properties(),
+                    "valid_from": rec.valid_from,
+                    "valid_to": rec.valid_to,
+                }
+                for rec in edges[start : start + BATCH_SIZE]
+            ],
+        )
+    for start in range(0, len(run_edges), BATCH_SIZE):
+        yield (
+            "upsert_run_edges",
+            [
+                {"from": rec.from_, "to": rec.to, "type": rec.edge.value, "props": rec.properties()}
+                for rec in run_edges[start : start + BATCH_SIZE]
+            ],
+        )
 
 
-def _steps(plan: _Plan) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The write as (query name, batch of rows): nodes, license links, runs, edges, run edges."""
-    node_rows = [
-        {"id": node_id, "label": rec.node.label, "props": rec.properties()}
-        for node_id, (_, rec) in sorted(plan.nodes.items())
-    ]
-    license_rows = [
-        {"id": node_id, "licenses": license_keys(rec.license)}
-        for node_id, (_, rec) in sorted(plan.nodes.items())
-        if rec.license is not None
-    ]
-    edge_rows = [
-        {
-            "from": rec.from_,
-            "to": rec.to,
-            "type": rec.edge.value,
-            "props": rec.properties(),
-            "valid_from": rec.valid_from,
-            "valid_to": rec.valid_to,
-        }
-        for _, (_, rec) in sorted(plan.edges.items())
-    ]
-    run_rows = [
-        {"id": run_id, "props": rec.properties()} for run_id, (_, rec) in sorted(plan.runs.items())
-    ]
-    run_edge_rows = [
-        {"from": rec.from_, "to": rec.to, "type": rec.edge.value, "props": rec.properties()}
-        for _, (_, rec) in sorted(plan.run_edges.items())
-    ]
-    steps: list[tuple[str, list[dict[str, Any]]]] = []
-    for name, rows in (
-        ("upsert_artifacts", node_rows),
-        ("link_licenses", license_rows),
-        ("upsert_runs", run_rows),
-        ("upsert_lineage_edges", edge_rows),
-        ("upsert_run_edges", run_edge_rows),
-    ):
-        steps += [(name, rows[i : i + BATCH_SIZE]) for i in range(0, len(rows), BATCH_SIZE)]
-    return steps
+def _step_rows(plan: _Plan) -> int:
+    licensed = sum(1 for _, rec in plan.nodes.values() if rec.license is not None)
+    return _size(plan) + licensed
 
 
 def _written_ids(plan: _Plan, rows: list[dict[str, Any]] | None = None) -> list[str]:
@@ -500,7 +643,7 @@ def _write_batches(
     same artifacts while a multi-batch load runs is not checked against it.
     """
     steps = _steps(plan)
-    total = sum(len(rows) for _, rows in steps)
+    total = _step_rows(plan)
     counts = WriteCounts()
     done = 0
     for name, rows in steps:

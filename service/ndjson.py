@@ -8,7 +8,8 @@ touches the database: checks that need the graph (dangling edges, cycles) live i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,15 @@ from provgraph.service.models import (
     unpaired_surrogate,
 )
 
-__all__ = ["ParsedInput", "Record", "describe_validation_error", "parse_lines", "parse_record"]
+__all__ = [
+    "LineCounter",
+    "ParsedInput",
+    "Record",
+    "describe_validation_error",
+    "iter_records",
+    "parse_lines",
+    "parse_record",
+]
 
 MAX_LINE_BYTES = 1_000_000
 
@@ -64,12 +73,17 @@ Record = NodeRecord | EdgeRecord | RunRecord | RunEdgeRecord
 _RUN_EDGES = {kind.value for kind in RunEdgeKind}
 
 
-def parse_record(obj: Any) -> Record:
+# A surrogate can only come from a JSON escape (\uD800-\uDFFF): text without one needs no walk.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def parse_record(obj: Any, *, text: str | None = None) -> Record:
     """Validate one decoded object as a node, an edge, a run or a run edge (``PRODUCED_BY``,
-    ``USED``); raises ``InvalidInput``."""
+    ``USED``); raises ``InvalidInput``. ``text``, the JSON it was decoded from, lets the
+    surrogate check skip objects whose text has no surrogate escape."""
     if not isinstance(obj, dict):
         raise InvalidInput("expected a JSON object")
-    if unpaired_surrogate(obj):
+    if (text is None or _SURROGATE_ESCAPE.search(text)) and unpaired_surrogate(obj):
         raise InvalidInput("text is not valid Unicode (an unpaired surrogate escape)")
     has_node, has_edge = "node" in obj, "edge" in obj
     if has_node == has_edge:
@@ -85,6 +99,56 @@ def parse_record(obj: Any) -> Record:
         raise InvalidInput(describe_validation_error(exc)) from exc
 
 
+class LineCounter:
+    """How many lines :func:`iter_records` has read (blank and bad ones included)."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+
+
+def iter_records(
+    lines: Iterable[str | bytes],
+    errors: list[LineError],
+    *,
+    counter: LineCounter | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, Record]]:
+    """Validate line by line, yielding (line number, record); bad lines go to ``errors``.
+
+    Streaming, so a bulk load need not hold every record at once."""
+    number = 0
+    for number, raw in enumerate(lines, start=1):
+        if progress is not None and number % 1000 == 0:
+            progress(number)
+        if counter is not None:
+            counter.lines = number
+        if len(raw) > MAX_LINE_BYTES:
+            errors.append(
+                LineTooLong(number, f"line longer than {MAX_LINE_BYTES:,} bytes (the line limit)")
+            )
+            continue
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as exc:
+            errors.append(LineError(number, f"not valid UTF-8 at byte {exc.start}"))
+            continue
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            errors.append(LineError(number, f"malformed JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        try:
+            record = parse_record(obj, text=text)
+        except InvalidInput as exc:
+            errors.append(LineError(number, exc.detail))
+            continue
+        yield number, record
+    if progress is not None:
+        progress(number)
+
+
 def parse_lines(
     lines: Iterable[str | bytes],
     *,
@@ -92,34 +156,8 @@ def parse_lines(
 ) -> ParsedInput:
     """Parse every line; blank lines are skipped but still counted for line numbers."""
     parsed = ParsedInput()
-    number = 0
-    for number, raw in enumerate(lines, start=1):
-        if progress is not None and number % 1000 == 0:
-            progress(number)
-        if len(raw) > MAX_LINE_BYTES:
-            parsed.errors.append(
-                LineTooLong(number, f"line longer than {MAX_LINE_BYTES:,} bytes (the line limit)")
-            )
-            continue
-        try:
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        except UnicodeDecodeError as exc:
-            parsed.errors.append(LineError(number, f"not valid UTF-8 at byte {exc.start}"))
-            continue
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            parsed.errors.append(
-                LineError(number, f"malformed JSON: {exc.msg} at column {exc.colno}")
-            )
-            continue
-        try:
-            record = parse_record(obj)
-        except InvalidInput as exc:
-            parsed.errors.append(LineError(number, exc.detail))
-            continue
+    counter = LineCounter()
+    for number, record in iter_records(lines, parsed.errors, counter=counter, progress=progress):
         if isinstance(record, NodeRecord):
             parsed.nodes.append((number, record))
         elif isinstance(record, EdgeRecord):
@@ -128,7 +166,5 @@ def parse_lines(
             parsed.runs.append((number, record))
         else:
             parsed.run_edges.append((number, record))
-    parsed.lines = number
-    if progress is not None:
-        progress(number)
+    parsed.lines = counter.lines
     return parsed

@@ -83,6 +83,17 @@ def default_memory() -> tuple[str, str]:
     return _mib(share), _mib(share)
 
 
+def configured_memory(conf_dir: Path) -> tuple[str | None, str | None]:
+    """Heap and page cache of the ``neo4j.conf`` last written in ``conf_dir`` (None if not
+    there): a restart keeps the sizes the server was started with."""
+    try:
+        text = (conf_dir / "neo4j.conf").read_text(encoding="utf-8")
+    except OSError:
+        return None, None
+    values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return values.get("server.memory.heap.max_size"), values.get("server.memory.pagecache.size")
+
+
 def kib_flag(size: str) -> str:
     """The launcher writes heap flags in KiB (``-Xmx524288k``), never rounding to zero."""
     return f"{max(parse_size(size) // 1024, 1)}k"

@@ -24,7 +24,14 @@ from .config import ADMIN_LAUNCHER, LAUNCHER_HEAP
 from .prereqs import find_java
 from .server import LocalNeo4j
 
-__all__ = ["DumpResult", "dump_database", "load_database"]
+__all__ = [
+    "DumpResult",
+    "dump_database",
+    "load_database",
+    "run_admin",
+    "start_again",
+    "stop_for_admin",
+]
 
 Progress = Callable[[str], None]
 _ADMIN_TIMEOUT_S = 3600
@@ -41,7 +48,7 @@ def _quiet(_message: str) -> None:
     pass
 
 
-def _admin(server: LocalNeo4j, *args: str) -> str:
+def run_admin(server: LocalNeo4j, *args: str) -> str:
     java = find_java()
     proc = subprocess.run(
         [
@@ -69,15 +76,16 @@ def _admin(server: LocalNeo4j, *args: str) -> str:
     return output
 
 
-def _stopped(server: LocalNeo4j, say: Progress) -> tuple[LocalNeo4j | None, int | None]:
+def stop_for_admin(
+    server: LocalNeo4j,
+    say: Progress,
+    why: str = "Neo4j Community dumps and loads only a stopped database",
+) -> tuple[LocalNeo4j | None, int | None]:
     """Stop the server if it runs; returns how to start it again (None if it was stopped)."""
     state = server._live_state()
     if state is None:
         return None, None
-    say(
-        f"Neo4j Community dumps and loads only a stopped database: stopping it (pid {state.pid}); "
-        "it starts again afterwards"
-    )
+    say(f"{why}: stopping it (pid {state.pid}); it starts again afterwards")
     again = LocalNeo4j(
         server.settings,
         home=server.home,
@@ -95,7 +103,7 @@ def _stopped(server: LocalNeo4j, say: Progress) -> tuple[LocalNeo4j | None, int 
     return again, state.pid
 
 
-def _restart(again: LocalNeo4j | None, say: Progress) -> None:
+def start_again(again: LocalNeo4j | None, say: Progress) -> None:
     if again is not None:
         say("Starting Neo4j again")
         again.start(progress=say)
@@ -119,11 +127,11 @@ def dump_database(
     if not (server.config.data_dir / "databases" / database).exists():
         raise InvalidInput(f"the local server at {server.home} has no database {database!r} yet")
     server.configure(say)  # the jars and conf the admin tool reads
-    again, _ = _stopped(server, say)
+    again, _ = stop_for_admin(server, say)
     try:
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".provgraph-dump-") as tmp:
             say(f"Dumping database {database} (neo4j-admin database dump)")
-            _admin(
+            run_admin(
                 server,
                 "database",
                 "dump",
@@ -136,7 +144,7 @@ def dump_database(
                 raise LocalServerError(f"neo4j-admin wrote no {produced.name}")
             os.replace(produced, target)  # atomic: a failed dump never leaves half a file
     finally:
-        _restart(again, say)
+        start_again(again, say)
     return DumpResult(path=target, bytes=target.stat().st_size, was_running=again is not None)
 
 
@@ -153,7 +161,7 @@ def load_database(
     if not source.is_file():
         raise InvalidInput(f"no such dump file: {source}")
     server.configure(say)
-    again, _ = _stopped(server, say)
+    again, _ = stop_for_admin(server, say)
     try:
         with tempfile.TemporaryDirectory(prefix="provgraph-load-") as tmp:
             staged = Path(tmp) / f"{database}.dump"  # the tool reads <database>.dump from a dir
@@ -162,7 +170,7 @@ def load_database(
             except OSError:
                 shutil.copyfile(source, staged)
             say(f"Loading {source.name} into database {database} (neo4j-admin database load)")
-            _admin(
+            run_admin(
                 server,
                 "database",
                 "load",
@@ -171,5 +179,5 @@ def load_database(
                 "--overwrite-destination=true",
             )
     finally:
-        _restart(again, say)
+        start_again(again, say)
     return again is not None
