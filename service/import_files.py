@@ -189,6 +189,17 @@ class _Columns:
         for name in lists:
             self.types[name] = "string[]"
         self.index = {name: at for at, name in enumerate(self.names)}
+        # Most datetimes of a load are the load's own instant (every edge's valid_from):
+        # formatting it once instead of per edge saves ~1.3 us an edge (~4 s at 2.9M).
+        self._iso: dict[datetime, str] = {}
+
+    def _isoformat(self, value: datetime) -> str:
+        text = self._iso.get(value)
+        if text is None:
+            if len(self._iso) >= 1024:
+                self._iso.clear()
+            text = self._iso[value] = value.isoformat()
+        return text
 
     def header(self) -> list[str]:
         return [n if self.types[n] == "string" else f"{n}:{self.types[n]}" for n in self.names]
@@ -219,7 +230,7 @@ class _Columns:
                 cells[at] = "true" if value else "false"
             elif kind == "datetime":
                 assert isinstance(value, datetime)
-                cells[at] = value.isoformat()
+                cells[at] = self._isoformat(value)
             else:  # string[]
                 if not value or any(
                     not v or ARRAY_DELIMITER in v or _CONTROL.search(v) for v in value
