@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from provgraph.service.api.deps import StoreDep
-from provgraph.service.api.routes.common import problems
+from provgraph.service.api.routes.common import json_response, problems
 from provgraph.service.licensing import report
 from provgraph.service.licensing.propagation import Policy
 from provgraph.service.licensing.rules import severity_rank
@@ -49,12 +49,13 @@ class UseCheckRequest(BaseModel):
 @router.get(
     "/artifacts/{artifact_id:path}/licenses",
     summary="Declared license, effective clauses (origin, path, citation), category, conflicts",
+    response_model=report.LicenseReport,
     responses=problems(404, 422, 504),
 )
 def get_licenses(
     artifact_id: str, store: StoreDep, policy: PolicyQuery = Policy.STRICT, as_of: AsOfQuery = None
-) -> report.LicenseReport:
-    return report.license_report(store, artifact_id, policy=policy, as_of=as_of)
+) -> Response:
+    return json_response(report.license_report(store, artifact_id, policy=policy, as_of=as_of))
 
 
 @router.get(
