@@ -323,23 +323,18 @@ def serve(
         return
     # Each worker is a fresh process that builds the app itself (the decision on tokens
     # travels in the environment). This process becomes uvicorn's supervisor, which needs
-    # none of what the CLI imported: exec it lean (~150 MB less).
+    # none of what the CLI imported: exec it lean (~150 MB less). Its socket has Nagle off
+    # (cli/supervisor.py says why).
     os.environ["PROVGRAPH_AUTH"] = "on" if require else "off"
     command = [
         sys.executable,
         "-m",
-        "uvicorn",
-        "provgraph.service.api:served_app",
-        "--factory",
-        "--host",
+        "provgraph.cli.supervisor",
         host,
-        "--port",
         str(port),
-        "--log-level",
-        log_level,
-        "--workers",
         str(workers),
-        *([] if access_log else ["--no-access-log"]),
+        log_level,
+        "on" if access_log else "off",
     ]
     sys.stdout.flush()
     sys.stderr.flush()
