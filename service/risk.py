@@ -222,10 +222,11 @@ def _listed(ids: list[str], shown: int = 5) -> str:
     return ", ".join(ids[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
-def _likewise(others: int, detail: str = "") -> str:
+def _likewise(others: int) -> str:
+    """The clause an aggregated finding adds for the models it stands for besides its witness."""
     if others <= 0:
-        return detail and f";{detail}"
-    return f"; {others} other model{'s' if others > 1 else ''} in its ancestry likewise{detail}"
+        return ""
+    return f"; {others} other model{'s' if others > 1 else ''} in its ancestry likewise"
 
 
 def _findings(
@@ -297,7 +298,12 @@ def _findings(
                 explanation=f"{c.model} ({c.vendor}) was trained on outputs of {c.generator} "
                 f"({c.generator_vendor}): it may answer as the other vendor's model, and "
                 "carries that vendor's terms"
-                + _likewise(c.models - 1, f" ({c.generators} {c.generator_vendor} models in all)"),
+                + _likewise(c.models - 1)
+                + (
+                    f" (outputs of {c.generators} {c.generator_vendor} models in all)"
+                    if c.generators > 1
+                    else ""
+                ),
                 remedy="filter that generator's records out of the training data "
                 "(`provgraph records DATASET --generator MODEL`) or disclose them",
             )
