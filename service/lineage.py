@@ -102,14 +102,16 @@ def _kinds(edge_kinds: Iterable[EdgeKind | str] | None) -> list[str]:
     return kinds
 
 
-def _check_bounds(max_depth: int | None, limit: int) -> tuple[int | None, int]:
+def _check_bounds(
+    max_depth: int | None, limit: int, max_limit: int = MAX_LIMIT
+) -> tuple[int | None, int]:
     """Bounds below 1 are errors; bounds above the caps are clamped to them, and the answer
     then says ``complete: false`` (with a cursor) instead of running long or timing out."""
     if max_depth is not None and max_depth < 1:
         raise InvalidInput("max_depth must be at least 1")
     if limit < 1:
         raise InvalidInput("limit must be at least 1")
-    return (None if max_depth is None else min(max_depth, MAX_DEPTH)), min(limit, MAX_LIMIT)
+    return (None if max_depth is None else min(max_depth, MAX_DEPTH)), min(limit, max_limit)
 
 
 def lineage(
@@ -255,10 +257,7 @@ def lineage_ids(
 ) -> LineageIds:
     """The same closure as ``lineage``, as ids only. About now, with the lineage index
     valid, no artifact is read from Neo4j at all; otherwise ``lineage`` pages are joined."""
-    max_depth, _ = _check_bounds(max_depth, 1)
-    if limit < 1:
-        raise InvalidInput("limit must be at least 1")
-    limit = min(limit, MAX_IDS_LIMIT)
+    max_depth, limit = _check_bounds(max_depth, limit, MAX_IDS_LIMIT)
     kinds = _kinds(edge_kinds)
     if as_of is None:
         indexed = _ids_from_index(store, artifact_id, direction, max_depth, kinds, cursor, limit)
