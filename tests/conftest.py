@@ -13,19 +13,44 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from provgraph.cli.main import run
 from provgraph.examples import example_path
 from provgraph.service.ingest import ingest_lines
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
 NEO4J_IMAGE = "neo4j:5.26-community"
+
+
+CliRun = Callable[..., tuple[int, str, str]]
+
+
+def cli_runner(capsys: pytest.CaptureFixture[str]) -> CliRun:
+    """``provgraph ARGS`` in this process: (exit code, stdout, stderr) of each call."""
+    capsys.readouterr()
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        code = run(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return invoke
+
+
+def use_managed_home(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Point the CLI at the managed local server laid out in ``home`` (no ``NEO4J_URI``),
+    with a terminal wide enough that its lines are not wrapped."""
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
+    monkeypatch.setenv("PROVGRAPH_HOME", str(home))
+    monkeypatch.setenv("COLUMNS", "300")
 
 
 def free_port() -> int:

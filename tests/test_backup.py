@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port
+from conftest import cli_runner, free_port, use_managed_home
 
-from provgraph.cli.main import run
 from provgraph.service.artifacts import get_artifact
 from provgraph.service.backup import census
 from provgraph.service.errors import NotFound
@@ -46,18 +45,8 @@ def managed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Pat
 def cli(
     managed: tuple[Any, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., tuple[int, str, str]]:
-    monkeypatch.delenv("NEO4J_URI", raising=False)
-    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
-    monkeypatch.setenv("PROVGRAPH_HOME", str(managed[1]))
-    monkeypatch.setenv("COLUMNS", "300")
-    capsys.readouterr()
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = run(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return invoke
+    use_managed_home(monkeypatch, managed[1])
+    return cli_runner(capsys)
 
 
 def graph(ns: str, n: int) -> list[str]:

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port, throwaway_neo4j
+from conftest import cli_runner, free_port, throwaway_neo4j, use_managed_home
 from neo4j.time import DateTime
 
 from bench.enrich import enrich, write_ndjson
 from bench.supply_chain import generate
-from provgraph.cli.main import run
 from provgraph.service.backup import census, graph_contents
 from provgraph.service.bulk_ingest import bulk_ingest
 from provgraph.service.errors import (
@@ -281,18 +280,8 @@ def test_bulk_import_writes_exactly_the_graph_ingest_writes(
 def cli(
     managed: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., tuple[int, str, str]]:
-    monkeypatch.delenv("NEO4J_URI", raising=False)
-    monkeypatch.delenv("NEO4J_PASSWORD", raising=False)
-    monkeypatch.setenv("PROVGRAPH_HOME", str(managed.home))
-    monkeypatch.setenv("COLUMNS", "300")
-    capsys.readouterr()
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = run(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return invoke
+    use_managed_home(monkeypatch, managed.home)
+    return cli_runner(capsys)
 
 
 def test_bulk_refuses_a_database_that_is_not_empty_and_changes_nothing(

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from conftest import cli_runner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -241,14 +242,7 @@ def test_revoked_token_is_refused_by_a_running_api(
 def cli(
     env_for_cli: Settings, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., tuple[int, str, str]]:
-    capsys.readouterr()
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = run(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return invoke
+    return cli_runner(capsys)
 
 
 def test_token_cli_create_list_revoke(
