@@ -103,15 +103,17 @@ def _kinds(edge_kinds: Iterable[EdgeKind | str] | None) -> list[str]:
 
 
 def _check_bounds(
-    max_depth: int | None, limit: int, max_limit: int = MAX_LIMIT
+    max_depth: int | None, limit: int, max_limit: int | None = None
 ) -> tuple[int | None, int]:
-    """Bounds below 1 are errors; bounds above the caps are clamped to them, and the answer
-    then says ``complete: false`` (with a cursor) instead of running long or timing out."""
+    """Bounds below 1 are errors; bounds above the caps (``max_limit``: ``MAX_LIMIT``, read
+    at the call) are clamped to them, and the answer then says ``complete: false`` (with a
+    cursor) instead of running long or timing out."""
     if max_depth is not None and max_depth < 1:
         raise InvalidInput("max_depth must be at least 1")
     if limit < 1:
         raise InvalidInput("limit must be at least 1")
-    return (None if max_depth is None else min(max_depth, MAX_DEPTH)), min(limit, max_limit)
+    cap = MAX_LIMIT if max_limit is None else max_limit
+    return (None if max_depth is None else min(max_depth, MAX_DEPTH)), min(limit, cap)
 
 
 def lineage(
