@@ -1,4 +1,4 @@
-"""Writing a run's record manifest (Parquet, ``provgraph.service.manifests.MANIFEST_SCHEMA``).
+"""Writing a run's record manifest (Parquet, ``provgraph.service.manifest_tables.MANIFEST_SCHEMA``).
 
 Rows (a hash, ids and counts per record, never the text) are kept in memory until ``close``
 names the dataset and writes the file; ``close`` returns the counts per generator that the
@@ -16,7 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from provgraph.service.manifests import MANIFEST_SCHEMA, file_sha256
+from provgraph.service.manifest_tables import MANIFEST_SCHEMA
+from provgraph.service.manifests import file_sha256
 
 __all__ = ["ManifestSummary", "ManifestWriter", "record_hash"]
 

@@ -13,35 +13,18 @@ import hashlib
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
 from provgraph.service.errors import InvalidInput, NotFound
 from provgraph.service.store import Store
 
 __all__ = [
-    "MANIFEST_SCHEMA",
     "ManifestRecord",
     "RecordList",
     "file_sha256",
     "manifest_path",
     "records_from",
 ]
-
-MANIFEST_SCHEMA = pa.schema(
-    [
-        pa.field("dataset", pa.string(), nullable=False),
-        pa.field("record_index", pa.int64(), nullable=False),
-        pa.field("record_hash", pa.string(), nullable=False),  # sha256 of the record's text
-        pa.field("generator", pa.string()),  # model id; null: not generated (e.g. a human seed)
-        pa.field("prompt_template", pa.string()),
-        pa.field("seed_ids", pa.list_(pa.string())),
-        pa.field("run", pa.string(), nullable=False),
-    ],
-    metadata={"provgraph_manifest_version": "1"},
-)
 
 
 class ManifestRecord(BaseModel):
@@ -94,7 +77,10 @@ def records_from(store: Store, dataset_id: str, generator: str, *, limit: int = 
         raise InvalidInput(
             f"{dataset_id!r} has no record manifest: no run that produced it recorded one"
         )
-    found: list[pa.Table] = []
+    # pyarrow is imported here, not at the top: it is ~60 MB of every API process otherwise.
+    from provgraph.service import manifest_tables
+
+    paths: list[Path] = []
     for manifest in manifests:
         path = manifest_path(manifest["uri"])
         if not path.is_file():
@@ -103,15 +89,9 @@ def records_from(store: Store, dataset_id: str, generator: str, *, limit: int = 
             raise InvalidInput(
                 f"manifest {path} changed since run {manifest['run']!r} recorded it (sha256)"
             )
-        table = pq.read_table(
-            path,
-            filters=[("dataset", "=", dataset_id), ("generator", "=", generator)],
-        )
-        found.append(table.select([f.name for f in MANIFEST_SCHEMA if f.name != "dataset"]))
-    table = pa.concat_tables(found) if found else pa.table({})
-    table = table.take(pc.sort_indices(table, sort_keys=[("record_index", "ascending")]))
-    total = table.num_rows
-    records = [ManifestRecord.model_validate(r) for r in table.slice(0, limit).to_pylist()]
+        paths.append(path)
+    total, rows = manifest_tables.matching_records(paths, dataset_id, generator, limit)
+    records = [ManifestRecord.model_validate(r) for r in rows]
     return RecordList(
         dataset=dataset_id,
         generator=generator,

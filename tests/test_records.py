@@ -15,7 +15,8 @@ from provgraph import sdk
 from provgraph.cli.main import run
 from provgraph.service import lineage
 from provgraph.service.api import create_app
-from provgraph.service.manifests import MANIFEST_SCHEMA, records_from
+from provgraph.service.manifest_tables import MANIFEST_SCHEMA
+from provgraph.service.manifests import records_from
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 

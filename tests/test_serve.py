@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -69,3 +71,18 @@ def test_served_app_takes_the_token_decision_from_the_environment(
         assert served_app().state.auth is False
     finally:
         logging.setLogRecordFactory(previous)
+
+
+def test_the_api_process_does_not_load_dataframe_libraries() -> None:
+    """The driver would import pandas and pyarrow (~100 MB per API process) only for
+    DataFrame query values; the API loads neither, and both still import afterwards."""
+    probe = (
+        "import sys, provgraph.service.api\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules))\n"
+        "import pyarrow, neo4j\n"
+        "print(pyarrow.__name__, neo4j.__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]", "pyarrow neo4j"]
