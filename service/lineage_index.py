@@ -39,6 +39,7 @@ from scipy.sparse.csgraph import breadth_first_order
 
 from provgraph.service.errors import ProvgraphError
 from provgraph.service.models import LINEAGE_EDGE_KINDS, Direction
+from provgraph.service.records import plain
 from provgraph.service.store import Store
 
 __all__ = [
@@ -463,7 +464,8 @@ class EpochCache:
 
 
 _CYPHER_DATETIME = re.compile(
-    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})(?:\[[^\]]+\])?"
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})(?:\[[^\]]+\])?",
+    re.ASCII,
 )
 
 
@@ -471,16 +473,34 @@ def driver_iso(text: str) -> str | None:
     """Cypher's ``toString`` of a zoned datetime in the driver's ``iso_format`` (what the
     Cypher queries' answers carry): nine fraction digits, ``+00:00`` for UTC. None when the
     text has another shape (then the caller lets Cypher answer)."""
+    fraction = text[20:-1]
+    if (  # the usual shape, UTC with a fraction: sliced, without the regex (~3x faster)
+        text[-1:] == "Z"
+        and text[19:20] == "."
+        and 0 < len(fraction) <= 9
+        and fraction.isascii()
+        and fraction.isdigit()
+        and text[4] + text[7] + text[10] + text[13] + text[16] == "--T::"
+    ):
+        return f"{text[:20]}{fraction.ljust(9, '0')}+00:00"
     match = _CYPHER_DATETIME.fullmatch(text)
     if match is None:
         return None
-    base, fraction, offset = match.groups()
-    return f"{base}.{(fraction or '').ljust(9, '0')}{'+00:00' if offset == 'Z' else offset}"
+    base, digits, offset = match.groups()
+    return f"{base}.{(digits or '').ljust(9, '0')}{'+00:00' if offset == 'Z' else offset}"
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def page_props(item: dict[str, Any]) -> dict[str, Any] | None:
-    """The properties of a ``lineage_page`` node or edge as a dict, datetimes as ISO text."""
-    props = dict(item["props"])
+    """The properties of a ``lineage_page`` node or edge as a plain dict sorted by key (as
+    ``records`` makes them), datetimes as ISO text; None when a datetime text has another
+    shape (then the caller lets Cypher answer)."""
+    props = {
+        key: value if value.__class__ in _SCALARS else plain(value)
+        for key, value in sorted(item["props"])
+    }
     for key in item["zoned"]:
         iso = driver_iso(props[key])
         if iso is None:

@@ -13,7 +13,7 @@ import pytest
 from provgraph.service import lineage as lineage_module
 from provgraph.service.ingest import ingest_lines
 from provgraph.service.lineage import lineage, lineage_ids
-from provgraph.service.lineage_index import EpochCache, LineageIndex, Snapshot
+from provgraph.service.lineage_index import EpochCache, LineageIndex, Snapshot, driver_iso
 from provgraph.service.models import Direction, Lineage
 from provgraph.service.store import Store
 
@@ -31,7 +31,7 @@ def random_dag(ns: str, n: int = 160, seed: int = 7) -> tuple[list[str], list[st
     rng = random.Random(seed)
     kinds = ["source"] * 8 + [rng.choice(KINDS) for _ in range(n - 8)]
     ids = [f"{ns}{kind}-{i:03d}" for i, kind in enumerate(kinds)]
-    lines = [json.dumps({"node": kind, "id": ids[i]}) for i, kind in enumerate(kinds)]
+    lines = [json.dumps(_node(rng, kind, ids[i])) for i, kind in enumerate(kinds)]
     for child in range(8, n):
         if kinds[child] == "source":
             continue
@@ -45,6 +45,8 @@ def random_dag(ns: str, n: int = 160, seed: int = 7) -> tuple[list[str], list[st
                 "from": ids[child],
                 "to": ids[rng.choice(parents)],
             }
+            if rng.random() < 0.5:
+                record["records"] = rng.randint(0, 10**12)
             roll = rng.random()
             if roll < 0.08:
                 record["valid_from"], record["valid_to"] = "2001-01-01", "2002-01-01"  # retracted
@@ -52,6 +54,23 @@ def random_dag(ns: str, n: int = 160, seed: int = 7) -> tuple[list[str], list[st
                 record["valid_from"] = "2999-01-01"  # not valid yet
             lines.append(json.dumps(record))
     return lines, ids
+
+
+def _node(rng: random.Random, kind: str, node_id: str) -> dict[str, object]:
+    """A node with a random mix of the property types pages carry (both ways of answering
+    must turn each into the same JSON value)."""
+    node: dict[str, object] = {"node": kind, "id": node_id}
+    if rng.random() < 0.5:
+        node["name"] = f"name é {node_id}"
+    if kind != "model" and rng.random() < 0.5:
+        node["records"] = rng.randint(0, 10**15)
+    if kind == "source" and rng.random() < 0.5:
+        node["human"] = rng.random() < 0.5
+    if rng.random() < 0.3:
+        node["attrs"] = {"score": rng.random(), "tags": ["a", "b"], "nested": {"k": None}}
+    if kind == "model" and rng.random() < 0.5:
+        node["competes_with"] = ["vendor-a", "vendor-b"]
+    return node
 
 
 @pytest.fixture()
@@ -309,3 +328,44 @@ def test_a_page_after_a_write_is_not_answered_from_the_old_snapshot(
     assert same(impact, reference)
     after = index.latest()
     assert after is not None and after.epoch > before.epoch  # rebuilt on the way
+
+
+@pytest.mark.parametrize(
+    ("cypher_text", "driver_text"),
+    [
+        ("2026-12-02T04:31:13.813106Z", "2026-12-02T04:31:13.813106000+00:00"),
+        ("2026-12-02T04:31:13.8Z", "2026-12-02T04:31:13.800000000+00:00"),
+        ("2026-12-02T04:31:13.123456789Z", "2026-12-02T04:31:13.123456789+00:00"),
+        ("2026-12-02T04:31:13Z", "2026-12-02T04:31:13.000000000+00:00"),
+        ("2026-12-02T04:31:13.813+01:00", "2026-12-02T04:31:13.813000000+01:00"),
+        ("2026-12-02T04:31:13.5-03:30[America/St_Johns]", "2026-12-02T04:31:13.500000000-03:30"),
+        ("+12026-12-02T04:31:13.813Z", None),  # a shape the driver writes otherwise
+        ("2026-12-02T04:31:13.Z", None),
+        ("2026-12-02T04:31:13.1234567890Z", None),
+        ("2026-12-02T04:31:13.\u0661\u0662Z", None),  # non-ASCII digits
+    ],
+)
+def test_datetime_texts_become_the_drivers_iso_format(
+    cypher_text: str, driver_text: str | None
+) -> None:
+    assert driver_iso(cypher_text) == driver_text
+
+
+def test_driver_iso_agrees_with_the_driver_on_zoned_datetimes(store: Store) -> None:
+    """What the page query's toString gives, turned by driver_iso, is what the driver's
+    own decoding of the same value gives (the Cypher queries' answers)."""
+    texts = [
+        "2026-12-02T04:31:13.813106Z",
+        "2026-12-02T04:31:13Z",
+        "2026-12-02T04:31:13.123456789+01:00",
+        "2026-12-02T04:31:13.5[Europe/Paris]",
+    ]
+    with store._driver.session(database=store.database) as session:
+        rows = session.run(
+            "UNWIND $texts AS text WITH datetime(text) AS value "
+            "RETURN toString(value) AS cypher, value AS driver",
+            texts=texts,
+        ).data()
+    assert len(rows) == len(texts)
+    for row in rows:
+        assert driver_iso(row["cypher"]) == row["driver"].iso_format()
