@@ -47,6 +47,14 @@ def lineage_question(
     answer, domain_ms = timed(via_domain, ctx.repeat)
     check(answer.total, [n.id for n in answer.nodes], "domain (warm)")
 
+    # The closure itself as ids (the whole answer, no properties): what the in-memory floor
+    # and PostgreSQL's count(*) compute, so the like-for-like figure for them.
+    def via_domain_ids() -> Any:
+        return domain.lineage_ids(ctx.store, root, direction=way)
+
+    closure, ids_ms = timed(via_domain_ids, ctx.repeat)
+    ctx.checks.equal(qid, "domain closure ids", closure.ids, expected)
+
     # The same question with as_of set: always the Cypher query (the reference answer).
     def via_cypher() -> Any:
         return domain.lineage(ctx.store, root, direction=way, limit=PAGE, as_of=datetime.now(UTC))
@@ -77,6 +85,17 @@ def lineage_question(
 
     small, total_ms = timed(via_api_total, ctx.repeat)
     ctx.checks.equal(qid, "API total-only total", small.json()["total"], len(expected))
+
+    # The whole closure as ids over HTTP: what the API adds per node returned.
+    def via_api_ids() -> Any:
+        response = ctx.http.get(
+            ctx.artifact_path(root, "lineage/ids"), params={"direction": way.value}
+        )
+        response.raise_for_status()
+        return response
+
+    whole, api_ids_ms = timed(via_api_ids, ctx.repeat)
+    ctx.checks.equal(qid, "API closure ids", whole.json()["ids"], expected)
     edges_ok = all(data.has_edge(e["from"], e["to"]) for e in body["edges"])
     ctx.checks.true(qid, "API page edges are lineage edges", edges_ok)
     ctx.api.rss()
@@ -89,9 +108,11 @@ def lineage_question(
         "page": len(body["nodes"]),
         "page_edges": len(body["edges"]),
         "domain": {**summary(domain_ms), "cold": round(cold_ms, 3)},
+        "domain_ids": summary(ids_ms),
         "cypher": summary(cypher_ms),
         "api": {**summary(api_ms), "cold": round(api_cold_ms, 3)},
         "api_total_only": summary(total_ms),
+        "api_ids": summary(api_ids_ms),
         "floor": summary(data.oracle.floor_ms(node, direction, ctx.repeat)),
     }
     if ctx.pg is not None:

@@ -8,14 +8,13 @@ import importlib.util
 import json
 import subprocess
 import sys
-import threading
 import time
 from typing import Any
 
-import httpx
 import numpy as np
 
 from bench.context import Context, Dataset
+from bench.load import Answer, run_load
 from bench.timing import summary, timed_call
 from provgraph.service.errors import ProvgraphError
 
@@ -152,72 +151,79 @@ def concurrency_question(
     pool_size: int = 256,
     page: int = 100,
     license_max_ancestors: int = 200,
+    check_every: int = 10,
 ) -> dict[str, Any]:
-    """Q6: ``clients`` threads, each with its own connection, for ``q6_seconds``; every
+    """Q6: ``clients`` kept-alive connections (bench/load.py) for ``q6_seconds``; every
     request picks a random node of a seeded pool and asks Q1 (first page of ``page`` plus
     the total) or Q3 (licenses) with equal odds. Q3 goes only to pool nodes with at most
     ``license_max_ancestors`` ancestors: see Q3 for why larger reports cannot be served at
-    this rate. Errors are non-200 answers and transport failures."""
+    this rate. Errors are non-200 answers and transport failures; every ``check_every``-th
+    Q1 answer's total is checked against the in-memory closure."""
     rng = np.random.default_rng(ctx.seed + 6)
     pool = rng.choice(data.graph.n, min(pool_size, data.graph.n), replace=False).tolist()
-    small = [n for n in pool if data.oracle.closure(n, "up").size <= license_max_ancestors]
+    expected = {data.ids[n]: int(data.oracle.closure(n, "up").size) for n in pool}
+    small = [n for n in pool if expected[data.ids[n]] <= license_max_ancestors]
     plans = rng.random(100_000) < 0.5
     picks = rng.integers(0, 1 << 30, 100_000)
-    latencies: list[float] = []
-    errors: list[str] = []
     counter = [0]
-    lock = threading.Lock()
-    deadline = time.perf_counter() + ctx.q6_seconds
+    sampled = {"seen": 0, "checked": 0, "wrong": 0, "unreadable": 0}
+    rss: list[int] = []
+    lineage_root: dict[str, str] = {}
 
-    def client() -> None:
-        with httpx.Client(base_url=ctx.api.base_url, timeout=30.0) as http:
-            while time.perf_counter() < deadline:
-                with lock:
-                    k = counter[0] % picks.size
-                    counter[0] += 1
-                licenses = bool(plans[k]) and bool(small)
-                choices = small if licenses else pool
-                root = data.ids[choices[int(picks[k]) % len(choices)]]
-                if licenses:
-                    path, params = ctx.artifact_path(root, "licenses"), {}
-                else:
-                    path, params = ctx.artifact_path(root, "lineage"), {"limit": page}
-                start = time.perf_counter()
-                try:
-                    response = http.get(path, params=params)
-                    response.read()
-                    ok, detail = response.status_code == 200, str(response.status_code)
-                except httpx.HTTPError as exc:
-                    ok, detail = False, type(exc).__name__
-                ms = (time.perf_counter() - start) * 1000
-                with lock:
-                    latencies.append(ms)
-                    if not ok:
-                        errors.append(detail)
+    def next_target() -> str:
+        k = counter[0] % picks.size
+        counter[0] += 1
+        licenses = bool(plans[k]) and bool(small)
+        choices = small if licenses else pool
+        root = data.ids[choices[int(picks[k]) % len(choices)]]
+        if licenses:
+            return ctx.artifact_path(root, "licenses")
+        target = f"{ctx.artifact_path(root, 'lineage')}?limit={page}"
+        lineage_root[target] = root
+        return target
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    rss = []
-    while any(t.is_alive() for t in threads):
-        rss.append(ctx.api.rss())
-        time.sleep(0.25)
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    def on_answer(answer: Answer) -> None:
+        root = lineage_root.get(answer.target)
+        if root is None or answer.status != 200:
+            return
+        sampled["seen"] += 1
+        if sampled["seen"] % check_every:
+            return
+        sampled["checked"] += 1
+        try:
+            total = json.loads(answer.body)["total"]
+        except (ValueError, KeyError):
+            sampled["unreadable"] += 1
+            return
+        if total != expected[root]:
+            sampled["wrong"] += 1
+
+    load = run_load(
+        ctx.api.base_url,
+        clients=clients,
+        seconds=ctx.q6_seconds,
+        next_target=next_target,
+        on_answer=on_answer,
+        every_quarter_second=lambda: rss.append(ctx.api.rss()),
+    )
+    ctx.checks.true("Q6", "sampled Q1 answers were checked", sampled["checked"] > 0)
+    ctx.checks.equal("Q6", "sampled Q1 totals that differ from the closure", sampled["wrong"], 0)
+    ctx.checks.equal("Q6", "sampled Q1 answers that are not JSON", sampled["unreadable"], 0)
     return {
         "question": "Q6",
         "clients": clients,
-        "seconds": round(elapsed, 3),
-        "requests": len(latencies),
-        "throughput_rps": round(len(latencies) / elapsed, 1),
-        "latency": summary(latencies),
-        "errors": len(errors),
-        "error_kinds": sorted(set(errors))[:10],
+        "seconds": round(load.seconds, 3),
+        "requests": load.answers,
+        "throughput_rps": round(load.answers / load.seconds, 1),
+        "latency": summary(load.latencies_ms),
+        "errors": len(load.errors),
+        "error_kinds": sorted(set(load.errors))[:10],
         "pool": len(pool),
         "license_pool": len(small),
         "license_max_ancestors": license_max_ancestors,
         "page": page,
+        "checked_answers": sampled["checked"],
+        "client": "bench/load.py (asyncio, kept-alive connections)",
+        "client_cpu_ms_per_request": round(load.client_cpu_s * 1000 / max(load.answers, 1), 3),
         "api_rss_peak_bytes": max(rss) if rss else None,
     }

@@ -269,37 +269,41 @@ def lineage_ids(
     cursor: str | None = None,
 ) -> LineageIds:
     """The same closure as ``lineage``, as ids only. About now, with the lineage index
-    valid, no artifact is read from Neo4j at all; otherwise ``lineage`` pages are joined."""
+    valid, no artifact is read from Neo4j at all; otherwise the ids-only Cypher queries
+    answer (no properties or edges are read)."""
     max_depth, limit = _check_bounds(max_depth, limit, MAX_IDS_LIMIT)
     kinds = _kinds(edge_kinds)
     if as_of is None:
         indexed = _ids_from_index(store, artifact_id, direction, max_depth, kinds, cursor, limit)
         if indexed is not None:
             return indexed
-    ids: list[str] = []
-    while True:
-        page = lineage(
-            store,
-            artifact_id,
-            direction=direction,
-            max_depth=max_depth,
-            edge_kinds=kinds,
-            as_of=as_of,
-            limit=min(MAX_LIMIT, limit - len(ids)),
-            cursor=cursor,
-        )
-        ids += [node.id for node in page.nodes]
-        cursor = page.next_cursor
-        if cursor is None or len(ids) >= limit:
-            break
+    query = "lineage_upstream_ids" if direction is Direction.UPSTREAM else "lineage_downstream_ids"
+    rows = store.query(
+        query,
+        max_depth=max_depth,
+        id=artifact_id,
+        edge_kinds=kinds,
+        as_of=as_of_instant(as_of),
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit,
+        depth_bounded=max_depth is not None,
+    )
+    if not rows:
+        raise NotFound(artifact_id)
+    row = rows[0]
+    ids = list(row["ids"])
+    more = row["remaining"] > len(ids)
+    reason: TruncatedReason | None = (
+        "limit" if more else ("max_depth" if row["beyond_depth"] else None)
+    )
     return LineageIds(
         root=artifact_id,
         direction=direction,
         ids=ids,
-        total=page.total,
-        complete=page.complete,
-        truncated_reason=page.truncated_reason,
-        next_cursor=cursor,
+        total=row["total"],
+        complete=reason is None,
+        truncated_reason=reason,
+        next_cursor=encode_cursor(ids[-1]) if more and ids else None,
     )
 
 

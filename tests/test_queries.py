@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LINEAGE_QUERIES = [
     "lineage_upstream",
     "lineage_downstream",
+    "lineage_upstream_ids",
+    "lineage_downstream_ids",
     "lineage_subgraph",
     "reachable_pairs",
     "license_ancestry",
