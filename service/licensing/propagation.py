@@ -87,17 +87,34 @@ class Hop:
         return {"from": self.child, "to": self.parent, "type": self.kind.value}
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeFacts:
-    """What propagation and the rules need to know about one artifact (every property only
-    for the nodes rules are evaluated at; the lean ancestry fetch carries a few)."""
+    """What propagation and the rules need to know about one artifact: the few facts the
+    lean ancestry fetch carries for every node, and every property (``full_props``) only
+    for the nodes rules are evaluated at. Slotted, strings shared: one per ancestor."""
 
     id: str
     kind: str
-    props: dict[str, Any]
     declared_expression: str | None
-    declared_ids: list[str]
-    full: bool = True  # props holds every property (not only the lean fetch's few)
+    declared_ids: tuple[str, ...]
+    family: str | None = None
+    name: str | None = None
+    full_props: dict[str, Any] | None = None
+
+    @property
+    def full(self) -> bool:
+        """Whether every property is here (not only the lean fetch's few)."""
+        return self.full_props is not None
+
+    @property
+    def props(self) -> dict[str, Any]:
+        if self.full_props is not None:
+            return self.full_props
+        return {"id": self.id, "family": self.family, "name": self.name, "kind": self.kind}
+
+    @props.setter
+    def props(self, value: dict[str, Any]) -> None:
+        self.full_props = value
 
     def get(self, key: str) -> Any:
         return self.props.get(key)
@@ -368,9 +385,16 @@ class _Engine:
                 rows.append(g.child[waits] + n)
                 cols.append(g.parent[waits] + n)
             r, c = np.concatenate(rows), np.concatenate(cols)
-            # float64 and canonical: what csgraph wants, so no search converts it again.
-            matrix = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(2 * n, 2 * n))
-            matrix.sum_duplicates()
+            order = np.lexsort((c, r))
+            indptr = np.zeros(2 * n + 1, dtype=np.int32)
+            np.cumsum(np.bincount(r, minlength=2 * n), out=indptr[1:])
+            # Sorted indices and float64 data, what csgraph wants, so no search converts or
+            # sorts a copy; the data is a zero-stride view of one 1.0 (no memory an edge).
+            ones = np.broadcast_to(np.float64(1.0), (r.size,))
+            matrix = sp.csr_matrix(
+                (ones, c[order].astype(np.int32), indptr), shape=(2 * n, 2 * n), copy=False
+            )
+            matrix.has_sorted_indices = True
             self._matrices[key] = matrix
         return self._matrices[key]
 
