@@ -536,7 +536,12 @@ def _read(
             if closure.total > ANCESTRY_LIMIT:
                 raise _too_large(ids)
             built = read_in_batches(
-                store, "risk_nodes", closure, DagBuilder, batch=FACTS_BATCH, as_of=when
+                store,
+                "risk_nodes",
+                closure,
+                lambda: DagBuilder(closure.ids),
+                batch=FACTS_BATCH,
+                as_of=when,
             )
             if built is not None:
                 return built.dag()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,7 @@ class DagBuilder:
     """Folds risk rows (``id, kind, human, records, vendor, family, edges`` with edges as
     ``[to, type, records]``; ``total`` on ``risk_ancestry`` rows) into a ``Dag``."""
 
-    def __init__(self) -> None:
+    def __init__(self, expected: Iterable[str] = ()) -> None:
         self.total = 0
         self._number: dict[str, int] = {}
         self._names: list[str] = []
@@ -72,6 +73,8 @@ class DagBuilder:
         self._type = array("b")
         self._edge_records = array("q")
         self._shared: dict[str, str] = {}
+        for node_id in expected:  # the ids known beforehand: rows' copies are dropped
+            self._id(node_id)
 
     def _id(self, node_id: str) -> int:
         at = self._number.get(node_id)

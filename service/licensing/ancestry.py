@@ -42,7 +42,7 @@ class GraphBuilder:
     as an int and its id string only once; small strings (kinds, families, expressions,
     license id lists) are shared between nodes."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, expected: Iterable[str] = ()) -> None:
         self.root = root
         self.total = 0
         self._number: dict[str, int] = {}
@@ -54,6 +54,8 @@ class GraphBuilder:
         self._kind = array("b")
         self._waivers: dict[int, Any] = {}  # edge number (arrival order) -> raw waivers
         self._shared: dict[Any, Any] = {}
+        for node_id in expected:  # the ids known beforehand: rows' copies are dropped
+            self._id(node_id)
 
     def _id(self, node_id: str) -> int:
         at = self._number.get(node_id)
@@ -105,11 +107,12 @@ class GraphBuilder:
         kind = np.frombuffer(self._kind, dtype=np.int8).copy()
         kept = np.flatnonzero(parent >= 0)
         order = kept[np.lexsort((kind[kept], parent[kept], child[kept]))]
-        renumber = {int(old): new for new, old in enumerate(order.tolist())}
+        renumber = np.full(kind.size, -1, dtype=np.int64)  # arrival -> sorted edge number
+        renumber[order] = np.arange(order.size)
         waivers = {
-            renumber[edge]: found
+            int(renumber[edge]): found
             for edge, raw in self._waivers.items()
-            if edge in renumber and (found := parse_waivers(raw))
+            if renumber[edge] >= 0 and (found := parse_waivers(raw))
         }
         nodes: dict[str, NodeFacts] = {}
         for at in present:
@@ -155,7 +158,7 @@ def read_ancestry(
                 store,
                 "license_nodes",
                 closure,
-                lambda: GraphBuilder(root),
+                lambda: GraphBuilder(root, closure.ids),
                 batch=batch,
                 roots=closure.roots,
                 as_of=when,

@@ -21,8 +21,11 @@ per follow set, and the answer is bounded by the knowledge base, not by ancestor
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
@@ -120,6 +123,25 @@ class NodeFacts:
         return self.props.get(key)
 
 
+class _SortedPositions(Mapping[str, int]):
+    """Positions in a sorted id list, looked up by bisection."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self._ids = ids
+
+    def __getitem__(self, node_id: str) -> int:
+        at = bisect.bisect_left(self._ids, node_id)
+        if at < len(self._ids) and self._ids[at] == node_id:
+            return at
+        raise KeyError(node_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 @dataclass
 class LicenseGraph:
     """An artifact's ancestry: the root, its distinct ancestors (``nodes``, in position
@@ -137,8 +159,13 @@ class LicenseGraph:
         return list(self.nodes)
 
     @cached_property
-    def position(self) -> dict[str, int]:
-        return {node_id: at for at, node_id in enumerate(self.nodes)}
+    def position(self) -> Mapping[str, int]:
+        """Position of each id: a binary search when the nodes are in id order (as the
+        ancestry reads build them: no dict of every id), else a dict."""
+        ids = self.ids
+        if all(a < b for a, b in itertools.pairwise(ids)):
+            return _SortedPositions(ids)
+        return {node_id: at for at, node_id in enumerate(ids)}
 
     @property
     def size(self) -> int:
@@ -319,7 +346,7 @@ class _Engine:
             self._declared(facts) for facts in graph.nodes.values()
         ]
         self._matrices: dict[_Rule, sp.csr_matrix] = {}
-        self._searches: dict[tuple[int, _Rule], tuple[Any, Any, Any]] = {}
+        self._searches: dict[tuple[int, _Rule], tuple[Any, Any]] = {}
         self.clauses = self._clauses()
 
     def _declared(self, facts: NodeFacts) -> Declared | None:
@@ -398,17 +425,23 @@ class _Engine:
             self._matrices[key] = matrix
         return self._matrices[key]
 
-    def search(self, start: int, rule: _Rule) -> tuple[Any, Any, Any]:
-        """BFS from layered node ``start``: (order, predecessors, rank by order)."""
+    def search(self, start: int, rule: _Rule) -> tuple[Any, Any]:
+        """BFS from layered node ``start``: (predecessors, rank in visiting order, -1 where
+        not reached). Kept per target for its clauses; int32, the order itself dropped:
+        one target's searches were most of a cold report's memory."""
         key = (start, rule)
         if key not in self._searches:
-            order, predecessors = breadth_first_order(
-                self.matrix(rule), start, directed=True, return_predecessors=True
-            )
-            rank = np.full(2 * self.n, -1, dtype=np.int64)
-            rank[order] = np.arange(order.size)
-            self._searches[key] = (order, predecessors, rank)
+            order, predecessors = self._bfs(start, rule)
+            rank = np.full(2 * self.n, -1, dtype=np.int32)
+            rank[order] = np.arange(order.size, dtype=np.int32)
+            self._searches[key] = (predecessors.astype(np.int32, copy=False), rank)
         return self._searches[key]
+
+    def _bfs(self, start: int, rule: _Rule) -> tuple[Any, Any]:
+        order, predecessors = breadth_first_order(
+            self.matrix(rule), start, directed=True, return_predecessors=True
+        )
+        return order, predecessors
 
     def path(self, rule: _Rule, predecessors: Any, start: int, end: int) -> tuple[Hop, ...]:
         """The hops from layered ``start`` up to ``end``, from the search's predecessors."""
@@ -446,7 +479,7 @@ class _Engine:
         ``start`` under ``rule``, the origin ``exclude`` (and the candidates ``avoid``
         marks) left out; None when none reaches."""
         n = self.n
-        _, predecessors, rank = self.search(start, rule)
+        predecessors, rank = self.search(start, rule)
         candidates = item.candidates
         ranks = rank[candidates]
         hit = ranks >= 0
@@ -510,7 +543,7 @@ class _Engine:
             return None if found is None else (found[0], untrained, found[3])
         if kind is ClauseType.NO_IMPROVE_OTHER_LLM:
             fine_tunes = replace(rule, active=rule.active & {_FT}, entry=rule.entry & {_FT})
-            by_fine_tunes = self.search(start, fine_tunes)[2][item.candidates] >= 0
+            by_fine_tunes = self.search(start, fine_tunes)[1][item.candidates] >= 0
             found = self.reach(item, rule, start, exclude, avoid=by_fine_tunes)
             return None if found is None else (found[0], rule, found[3])
         return None
@@ -592,7 +625,7 @@ class _Engine:
         found = [UnknownTerms(u, node_id, ()) for u in own.unknown] if own else []
         if own is None:
             found.append(UnknownTerms(None, node_id, ()))
-        order, predecessors, _ = self.search(target, self._everything)
+        order, predecessors = self._bfs(target, self._everything)
         groups: dict[str | None, list[int]] = {}
         for at in order[1:].tolist():  # nearest first; the target itself is order[0]
             declared = self.declared[at]
