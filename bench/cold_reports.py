@@ -20,6 +20,7 @@ from typing import Any
 from provgraph.service import risk
 from provgraph.service.licensing import report
 from provgraph.service.licensing.kb import load_kb
+from provgraph.service.licensing.propagation import Policy
 from provgraph.service.lineage_index import index_for, release_freed_memory
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
@@ -58,7 +59,7 @@ def main(argv: list[str]) -> int:
         summary: dict[str, Any]
         if what == "licenses":
             answer = report._license_report(
-                store, artifact_id, policy=report.Policy.STRICT, as_of=as_of, kb=kb
+                store, artifact_id, policy=Policy.STRICT, as_of=as_of, kb=kb
             )
             summary = {"clauses": len(answer.clauses), "conflicts": len(answer.conflicts)}
         else:
