@@ -2,9 +2,12 @@
 
 One named query reads the lineage (distinct nodes by pruning BFS, then one hop; never
 paths): ``risk_ancestry`` returns the ancestry as a weighted DAG with each node's kind,
-vendor and family. Everything else is one pass over that DAG in topological order, linear
-in nodes and edges, done here (a per-model Cypher search for generators was quadratic in the
-ancestry and ran out of transaction memory at 22k ancestors):
+vendor and family; about now, with the lineage index valid, the index finds the closure and
+``risk_nodes`` reads the same facts by id (``service.ancestry``). Rows are folded into
+arrays as they stream (``service.risk_dag``). Everything else is one pass over that DAG
+in topological order, linear in nodes and edges, done here (a per-model Cypher search for
+generators was quadratic in the ancestry and ran out of transaction memory at 22k
+ancestors):
 
 - ``synthetic_generations``: the most ``GENERATED_BY`` hops on any upstream path.
 - ``human_fraction``: the record-weighted share of records that trace back to human
@@ -14,8 +17,9 @@ ancestry and ran out of transaction memory at 22k ancestors):
   an artifact with no recorded origin is unknown. Unknown shares and unknown weights make
   the figure an exact [min, max] interval rather than a guess (docs/risk.md gives the rules).
 
-- the set questions: vendors upstream, and per model the generators whose outputs its
-  training data holds (bitmasks over generators) and its families along fine-tuning.
+- the set questions: vendors upstream, and per model the families and vendors of the
+  generators whose outputs its training data holds and its families along fine-tuning (small
+  bitmasks: a bitmask over every generator at every node was quadratic in time and memory).
   Self-consumption is answered per family and contamination per pair of vendors, each with
   the nearest model as witness and counts, so the answer is bounded by families and vendors,
   not by the number of models upstream.
