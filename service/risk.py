@@ -2,9 +2,12 @@
 
 One named query reads the lineage (distinct nodes by pruning BFS, then one hop; never
 paths): ``risk_ancestry`` returns the ancestry as a weighted DAG with each node's kind,
-vendor and family. Everything else is one pass over that DAG in topological order, linear
-in nodes and edges, done here (a per-model Cypher search for generators was quadratic in the
-ancestry and ran out of transaction memory at 22k ancestors):
+vendor and family; about now, with the lineage index valid, the index finds the closure and
+``risk_nodes`` reads the same facts by id (``service.ancestry``). Rows are folded into
+arrays as they stream (``service.risk_dag``). Everything else is one pass over that DAG
+in topological order, linear in nodes and edges, done here (a per-model Cypher search for
+generators was quadratic in the ancestry and ran out of transaction memory at 22k
+ancestors):
 
 - ``synthetic_generations``: the most ``GENERATED_BY`` hops on any upstream path.
 - ``human_fraction``: the record-weighted share of records that trace back to human
@@ -14,8 +17,9 @@ ancestry and ran out of transaction memory at 22k ancestors):
   an artifact with no recorded origin is unknown. Unknown shares and unknown weights make
   the figure an exact [min, max] interval rather than a guess (docs/risk.md gives the rules).
 
-- the set questions: vendors upstream, and per model the generators whose outputs its
-  training data holds (bitmasks over generators) and its families along fine-tuning.
+- the set questions: vendors upstream, and per model the families and vendors of the
+  generators whose outputs its training data holds and its families along fine-tuning (small
+  bitmasks: a bitmask over every generator at every node was quadratic in time and memory).
   Self-consumption is answered per family and contamination per pair of vendors, each with
   the nearest model as witness and counts, so the answer is bounded by families and vendors,
   not by the number of models upstream.
@@ -26,16 +30,21 @@ also recorded as alerts after writes (``service.risk_alerts``).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from functools import partial
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from provgraph.service.ancestry import indexed_closure, read_in_batches
 from provgraph.service.errors import InvalidInput, NotFound
-from provgraph.service.lineage_index import EpochCache
+from provgraph.service.lineage_index import EpochCache, LineageIndex
 from provgraph.service.models import EdgeKind, as_of_instant
+from provgraph.service.risk_dag import EDGE_TYPES, KINDS, NONE, Dag, DagBuilder
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store, Tx
 
@@ -51,6 +60,7 @@ __all__ = [
 ]
 
 ANCESTRY_LIMIT = 250_000
+FACTS_BATCH = 5_000  # ids per risk_nodes query
 REPORTS = EpochCache()
 Severity = Literal["error", "warning"]
 Interval = tuple[Fraction, Fraction]
@@ -124,58 +134,65 @@ class RiskReport(BaseModel):
     findings: list[RiskFinding]
 
 
-@dataclass
-class _Node:
-    id: str
-    kind: str
-    human: bool | None
-    records: int | None
-    edges: list[tuple[str, str, int | None]]  # (parent, type, records)
-    vendor: str | None = None
-    family: str | None = None
+_SOURCE, _DATASET, _MODEL = (KINDS.index(k) for k in ("source", "dataset", "model"))
+_GEN = EDGE_TYPES.index(EdgeKind.GENERATED_BY.value)
+_FT = EDGE_TYPES.index(EdgeKind.FINE_TUNED_FROM.value)
+_ZERO: Interval = (Fraction(0), Fraction(0))
+_ONE: Interval = (Fraction(1), Fraction(1))
 
 
-def _topological(nodes: dict[str, _Node]) -> list[str]:
-    """Parents before children (iterative DFS post-order over every node)."""
-    order: list[str] = []
-    seen: set[str] = set()
-    stack: list[tuple[str, int]] = [(node_id, 0) for node_id in reversed(list(nodes))]
-    while stack:
-        node_id, i = stack.pop()
-        if i == 0:
-            if node_id in seen:
-                continue
-            seen.add(node_id)
-        edges = nodes[node_id].edges
-        if i < len(edges):
-            stack.append((node_id, i + 1))
-            parent = edges[i][0]
-            if parent not in seen and parent in nodes:
-                stack.append((parent, 0))
-        else:
-            order.append(node_id)
+def _topological(dag: Dag) -> list[int]:
+    """Parents before children (Kahn's algorithm over positions)."""
+    n, ptr, parent = dag.size, dag.ptr, dag.parent
+    waiting = [ptr[i + 1] - ptr[i] for i in range(n)]  # parent edges not yet done
+    children: list[list[int]] = [[] for _ in range(n)]
+    for child in range(n):
+        for e in range(ptr[child], ptr[child + 1]):
+            children[parent[e]].append(child)
+    order = [i for i in range(n) if waiting[i] == 0]
+    for node in order:  # the list grows while it is walked
+        for child in children[node]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                order.append(child)
     return order
 
 
-def _mix(node: _Node, parts: list[tuple[int | None, Interval]]) -> Interval:
-    """The share of human records of ``node`` from its parents' (weight, interval)."""
+def _dot(weights: list[int], values: list[Fraction]) -> Fraction:
+    """The exact sum of weight x value over one common denominator: one normalisation,
+    not one per term (pure-Python Fraction arithmetic was most of the pass)."""
+    if not values:
+        return Fraction(0)
+    common = math.lcm(*(v.denominator for v in values))
+    return Fraction(
+        sum(
+            w * v.numerator * (common // v.denominator)
+            for w, v in zip(weights, values, strict=True)
+        ),
+        common,
+    )
+
+
+def _mix(declared: int | None, parts: list[tuple[int | None, Interval]]) -> Interval:
+    """The share of human records of a node of ``declared`` records (None: unknown) from
+    its parents' (weight, interval)."""
     if not parts:
         return _UNKNOWN  # no recorded origin
-    known = [(Fraction(w), c) for w, c in parts if w is not None]
+    weights = [w for w, _ in parts if w is not None]
+    shares = [c for w, c in parts if w is not None]
     unknown = [c for w, c in parts if w is None]
-    total = sum((w for w, _ in known), Fraction(0))
-    low = sum((w * c[0] for w, c in known), Fraction(0))
-    high = sum((w * c[1] for w, c in known), Fraction(0))
-    declared = node.records
+    total = sum(weights)
+    low = _dot(weights, [c[0] for c in shares])
+    high = _dot(weights, [c[1] for c in shares])
     if not unknown:
-        size = max(total, Fraction(declared or 0))
+        size = max(total, declared or 0)
         if size == 0:  # every weight is zero: nothing to weigh by
-            return min(c[0] for _, c in known), max(c[1] for _, c in known)
+            return min(c[0] for c in shares), max(c[1] for c in shares)
         # Records the edges do not account for are of unknown origin.
         return low / size, (high + size - total) / size
     if declared is not None and declared >= total and declared > 0:
         # The edges without counts share the records the others leave.
-        rest = Fraction(declared) - total
+        rest = declared - total
         return (
             (low + rest * min(c[0] for c in unknown)) / declared,
             (high + rest * max(c[1] for c in unknown)) / declared,
@@ -185,26 +202,29 @@ def _mix(node: _Node, parts: list[tuple[int | None, Interval]]) -> Interval:
     return min(c[0] for c in bounds), max(c[1] for c in bounds)
 
 
-def _figures(
-    nodes: dict[str, _Node], order: list[str]
-) -> tuple[dict[str, int], dict[str, Interval]]:
+def _figures(dag: Dag, order: list[int]) -> tuple[list[int], list[Interval]]:
     """Generations and human share of every node of the DAG, in one topological pass."""
-    generations: dict[str, int] = {}
-    human: dict[str, Interval] = {}
-    for node_id in order:
-        node = nodes[node_id]
-        edges = [e for e in node.edges if e[0] in nodes]
-        generations[node_id] = max(
-            (generations[p] + (kind == EdgeKind.GENERATED_BY) for p, kind, _ in edges), default=0
+    ptr, parent, types, weights = dag.ptr, dag.parent, dag.type, dag.edge_records
+    generations = [0] * dag.size
+    human: list[Interval] = [_UNKNOWN] * dag.size
+    for node in order:
+        edges = range(ptr[node], ptr[node + 1])
+        generations[node] = max(
+            (generations[parent[e]] + (types[e] == _GEN) for e in edges), default=0
         )
-        if node.kind == "source":
-            human[node_id] = _UNKNOWN if node.human is None else (Fraction(int(node.human)),) * 2
+        if dag.kind[node] == _SOURCE:
+            flag = dag.human[node]
+            human[node] = _UNKNOWN if flag == NONE else (_ONE if flag else _ZERO)
             continue
         parts: list[tuple[int | None, Interval]] = [
-            (records, (Fraction(0), Fraction(0)) if kind == EdgeKind.GENERATED_BY else human[p])
-            for p, kind, records in edges
+            (
+                None if weights[e] == NONE else weights[e],
+                _ZERO if types[e] == _GEN else human[parent[e]],
+            )
+            for e in edges
         ]
-        human[node_id] = _mix(node, parts)
+        records = dag.records[node]
+        human[node] = _mix(None if records == NONE else records, parts)
     return generations, human
 
 
@@ -311,113 +331,176 @@ def _findings(
     return found
 
 
-def _ancestors(nodes: dict[str, _Node], root: str) -> list[str]:
-    """Distinct ancestors of ``root`` within the fetched DAG (each once, BFS order)."""
-    seen = {root}
-    order: list[str] = []
+def _ancestors(dag: Dag, root: int) -> list[int]:
+    """Distinct ancestors of ``root`` within the DAG (each once, BFS order: nearest first)."""
+    ptr, parent = dag.ptr, dag.parent
+    seen = bytearray(dag.size)
+    seen[root] = 1
+    order: list[int] = []
     frontier = [root]
     while frontier:
-        following: list[str] = []
-        for node_id in frontier:
-            for parent, _, _ in nodes[node_id].edges:
-                if parent not in seen and parent in nodes:
-                    seen.add(parent)
-                    order.append(parent)
-                    following.append(parent)
+        following: list[int] = []
+        for node in frontier:
+            for e in range(ptr[node], ptr[node + 1]):
+                p = parent[e]
+                if not seen[p]:
+                    seen[p] = 1
+                    order.append(p)
+                    following.append(p)
         frontier = following
     return order
 
 
+class _Bits:
+    """Small bitmasks over the distinct values of one fact (families, vendors)."""
+
+    def __init__(self, values: list[str | None]) -> None:
+        self.names = sorted({v for v in values if v})
+        self.bit = {name: 1 << i for i, name in enumerate(self.names)}
+
+    def of(self, value: str | None) -> int:
+        return self.bit.get(value, 0) if value else 0
+
+    def names_in(self, bits: int) -> list[str]:
+        """The values of ``bits``, in sorted order."""
+        return [name for i, name in enumerate(self.names) if bits >> i & 1]
+
+
 @dataclass
 class _Upstream:
-    """Per node, the set questions answered in one topological pass over the DAG: the
-    generators whose outputs lie upstream (as bits over ``generators``) and the model
-    families along its fine-tuning chain. Sets as int bitmasks keep the pass linear in
-    edges times a machine word per 64 generators."""
+    """Per node, in one topological pass: the families and the vendors of the models whose
+    outputs (``GENERATED_BY`` data) lie upstream, and the families along a model's
+    fine-tuning chain, each as a small bitmask (families and vendors are few), so the pass
+    is linear in edges and its memory a few ints a node. Which generators exactly is asked
+    only for the few witnesses (``generated``)."""
 
-    generators: list[str]
-    generated: dict[str, int]  # node -> generators whose outputs it holds upstream
-    families: dict[str, set[str]]
-
-    def generator_ids(self, node_id: str) -> list[str]:
-        bits, found = self.generated.get(node_id, 0), []
-        while bits:
-            low = bits & -bits
-            found.append(self.generators[low.bit_length() - 1])
-            bits ^= low
-        return found
+    families: _Bits
+    vendors: _Bits
+    family_gen: list[int]
+    vendor_gen: list[int]
+    chain: list[int]
 
 
-def _upstream(nodes: dict[str, _Node], order: list[str]) -> _Upstream:
-    generators: list[str] = []
-    bit: dict[str, int] = {}
-    own: dict[str, int] = {}  # dataset -> the models it was GENERATED_BY
-    for node_id, node in nodes.items():
-        if node.kind != "dataset":
+def _upstream(dag: Dag, order: list[int]) -> _Upstream:
+    families, vendors = _Bits(dag.family), _Bits(dag.vendor)
+    ptr, parent, types, kind = dag.ptr, dag.parent, dag.type, dag.kind
+    own_family = [0] * dag.size  # dataset -> families of the models it was GENERATED_BY
+    own_vendor = [0] * dag.size
+    for node in range(dag.size):
+        if kind[node] != _DATASET:
             continue
-        for parent, kind, _ in node.edges:
-            if kind == EdgeKind.GENERATED_BY and parent in nodes and nodes[parent].kind == "model":
-                if parent not in bit:
-                    bit[parent] = 1 << len(generators)
-                    generators.append(parent)
-                own[node_id] = own.get(node_id, 0) | bit[parent]
-    generated: dict[str, int] = {}
-    families: dict[str, set[str]] = {}
-    for node_id in order:  # parents first
-        node = nodes[node_id]
-        bits = 0
-        chain = {node.family} if node.kind == "model" and node.family else set()
-        for parent, kind, _ in node.edges:
-            if parent not in nodes:
+        for e in range(ptr[node], ptr[node + 1]):
+            p = parent[e]
+            if types[e] == _GEN and kind[p] == _MODEL:
+                own_family[node] |= families.of(dag.family[p])
+                own_vendor[node] |= vendors.of(dag.vendor[p])
+    family_gen, vendor_gen, chain = [0] * dag.size, [0] * dag.size, [0] * dag.size
+    for node in order:  # parents first
+        f = v = 0
+        c = families.of(dag.family[node]) if kind[node] == _MODEL else 0
+        for e in range(ptr[node], ptr[node + 1]):
+            p = parent[e]
+            f |= family_gen[p] | own_family[p]
+            v |= vendor_gen[p] | own_vendor[p]
+            if types[e] == _FT:
+                c |= chain[p]
+        family_gen[node], vendor_gen[node], chain[node] = f, v, c
+    return _Upstream(families, vendors, family_gen, vendor_gen, chain)
+
+
+def _generated(dag: Dag, model: int) -> list[int]:
+    """The models whose outputs ``model``'s ancestry holds (GENERATED_BY parents of the data
+    upstream), in id order."""
+    found: set[int] = set()
+    ptr, parent, types = dag.ptr, dag.parent, dag.type
+    for node in _ancestors(dag, model):
+        if dag.kind[node] != _DATASET:
+            continue
+        for e in range(ptr[node], ptr[node + 1]):
+            if types[e] == _GEN and dag.kind[parent[e]] == _MODEL:
+                found.add(parent[e])
+    return sorted(found)  # positions are in id order
+
+
+def _used(
+    dag: Dag, topo_rank: list[int], closure: list[int], vendors: _Bits
+) -> dict[tuple[str, str], set[int]]:
+    """Per (vendor, other vendor): the other vendor's models whose outputs lie upstream of
+    some model of the vendor in ``closure`` (the root and its ancestors): one pass, children
+    first, carrying which vendors' models each node is upstream of."""
+    ptr, parent, types, kind = dag.ptr, dag.parent, dag.type, dag.kind
+    below: dict[int, int] = {}
+    for node in sorted(closure, key=topo_rank.__getitem__, reverse=True):
+        here = below.get(node, 0)
+        mine = vendors.of(dag.vendor[node]) if kind[node] == _MODEL else 0
+        for e in range(ptr[node], ptr[node + 1]):
+            p = parent[e]
+            below[p] = below.get(p, 0) | here | mine
+    used: dict[tuple[str, str], set[int]] = {}
+    for node in closure:
+        if kind[node] != _DATASET or not below.get(node):
+            continue
+        for e in range(ptr[node], ptr[node + 1]):
+            g = parent[e]
+            other = dag.vendor[g]
+            if types[e] != _GEN or kind[g] != _MODEL or not other:
                 continue
-            bits |= generated[parent] | own.get(parent, 0)
-            if kind == EdgeKind.FINE_TUNED_FROM:
-                chain |= families[parent]
-        generated[node_id] = bits
-        families[node_id] = chain
-    return _Upstream(generators, generated, families)
+            for vendor in vendors.names_in(below[node]):
+                if vendor != other:
+                    used.setdefault((vendor, other), set()).add(g)
+    return used
 
 
 def _generator_sets(
-    nodes: dict[str, _Node], upstream: _Upstream, models: list[str]
+    dag: Dag,
+    upstream: _Upstream,
+    models: list[int],
+    used: Callable[[], dict[tuple[str, str], set[int]]],
 ) -> tuple[list[SelfConsumption], list[Contamination]]:
     """Self-consumption per family and contamination per vendor pair over ``models``
     (nearest first), so the answer is bounded by families and vendors, not by models."""
     consumption: dict[str, SelfConsumption] = {}
     contamination: dict[tuple[str, str], Contamination] = {}
-    used: dict[tuple[str, str], set[str]] = {}
-    for model_id in models:
-        model = nodes[model_id]
-        generators = sorted(g for g in upstream.generator_ids(model_id) if g != model_id)
-        for family in sorted(upstream.families[model_id]):
-            same = [g for g in generators if nodes[g].family == family]
-            if not same:
-                continue
+    cache: dict[int, list[int]] = {}
+
+    def generated(model: int) -> list[int]:
+        if model not in cache:
+            cache[model] = _generated(dag, model)
+        return cache[model]
+
+    for model in models:
+        for family in upstream.families.names_in(
+            upstream.chain[model] & upstream.family_gen[model]
+        ):
             if family in consumption:
                 consumption[family].models += 1
             else:
+                same = [dag.ids[g] for g in generated(model) if dag.family[g] == family]
                 consumption[family] = SelfConsumption(
-                    model=model_id, family=family, generators=same
+                    model=dag.ids[model], family=family, generators=same
                 )
-        vendor = model.vendor
+        vendor = dag.vendor[model]
         if not vendor:
             continue
-        seen_here: set[str] = set()
-        for g in generators:
-            other = nodes[g].vendor
-            if not other or other == vendor:
-                continue
-            pair = (vendor, other)
-            used.setdefault(pair, set()).add(g)
-            if pair not in contamination:
-                contamination[pair] = Contamination(
-                    model=model_id, vendor=vendor, generator=g, generator_vendor=other
-                )
-            elif other not in seen_here:
-                contamination[pair].models += 1
-            seen_here.add(other)
-    for pair, found in contamination.items():
-        found.generators = len(used[pair])
+        others = upstream.vendor_gen[model] & ~upstream.vendors.of(vendor)
+        new: list[tuple[str, int]] = []  # (other vendor, its first generator here)
+        for other in upstream.vendors.names_in(others):
+            if (vendor, other) in contamination:
+                contamination[(vendor, other)].models += 1
+            else:
+                first = next(g for g in generated(model) if dag.vendor[g] == other)
+                new.append((other, first))
+        for other, first in sorted(new, key=lambda item: item[1]):  # as the ids sort
+            contamination[(vendor, other)] = Contamination(
+                model=dag.ids[model],
+                vendor=vendor,
+                generator=dag.ids[first],
+                generator_vendor=other,
+            )
+    if contamination:
+        counted = used()
+        for pair, found in contamination.items():
+            found.generators = len(counted.get(pair, ()))
     return list(consumption.values()), list(contamination.values())
 
 
@@ -429,52 +512,76 @@ def risk_reports_tx(
     return _reports(_ancestry(tx, ids, as_of), ids, thresholds)
 
 
-def _ancestry(tx: Tx, ids: list[str], as_of: datetime) -> dict[str, _Node]:
-    rows = tx.run("risk_ancestry", ids=ids, as_of=as_of, limit=ANCESTRY_LIMIT, raw=True)
-    if rows and rows[0]["total"] > ANCESTRY_LIMIT:
-        raise InvalidInput(
-            f"the ancestry of {', '.join(ids[:3])} has more than {ANCESTRY_LIMIT:,} nodes: "
-            "too many to assess"
-        )
-    return {
-        r["node"]["id"]: _Node(
-            id=r["node"]["id"],
-            kind=r["node"]["kind"],
-            human=r["node"]["human"],
-            records=r["node"]["records"],
-            edges=[(e["to"], e["type"], e["records"]) for e in r["edges"]],
-            vendor=r["node"]["vendor"],
-            family=r["node"]["family"],
-        )
-        for r in rows
-    }
+def _too_large(ids: list[str]) -> InvalidInput:
+    return InvalidInput(
+        f"the ancestry of {', '.join(ids[:3])} has more than {ANCESTRY_LIMIT:,} nodes: "
+        "too many to assess"
+    )
 
 
-def _reports(
-    nodes: dict[str, _Node], ids: list[str], thresholds: RiskThresholds
-) -> dict[str, RiskReport]:
-    if not nodes:
+def _ancestry(tx: Tx, ids: list[str], as_of: datetime) -> Dag:
+    """The union ancestry by Cypher (``risk_ancestry``), folded row by row."""
+    builder = DagBuilder()
+    for row in tx.stream("risk_ancestry", ids=ids, as_of=as_of, limit=ANCESTRY_LIMIT):
+        builder.add(row)
+        if builder.total > ANCESTRY_LIMIT:
+            raise _too_large(ids)
+    return builder.dag()
+
+
+def _read(
+    store: Store, ids: list[str], when: datetime, *, now: bool, index: LineageIndex | None = None
+) -> Dag:
+    """The union ancestry: about now through the lineage index when it is valid (facts by
+    id in batches), else by Cypher."""
+    if now:
+        closure = indexed_closure(store, ids, ANCESTRY_LIMIT, index=index)
+        if closure is not None:
+            if closure.total > ANCESTRY_LIMIT:
+                raise _too_large(ids)
+            built = read_in_batches(
+                store,
+                "risk_nodes",
+                closure,
+                lambda: DagBuilder(closure.ids),
+                batch=FACTS_BATCH,
+                as_of=when,
+            )
+            if built is not None:
+                return built.dag()
+    return store.read(lambda tx: _ancestry(tx, ids, when))
+
+
+def _reports(dag: Dag, ids: list[str], thresholds: RiskThresholds) -> dict[str, RiskReport]:
+    if not dag.size:
         return {}
-    order = _topological(nodes)
-    generations, human = _figures(nodes, order)
-    upstream = _upstream(nodes, order)
+    order = _topological(dag)
+    generations, human = _figures(dag, order)
+    upstream = _upstream(dag, order)
+    rank = [0] * dag.size
+    for at, node in enumerate(order):
+        rank[node] = at
     reports: dict[str, RiskReport] = {}
-    for root in dict.fromkeys(i for i in ids if i in nodes):
-        ancestors = _ancestors(nodes, root)
-        models = [n for n in [root, *ancestors] if nodes[n].kind == "model"]  # nearest first
-        vendors = sorted(
-            {v for n in ancestors if nodes[n].kind == "model" and (v := nodes[n].vendor)}
+    for root_id in dict.fromkeys(ids):
+        root = dag.position(root_id)
+        if root is None:
+            continue
+        ancestors = _ancestors(dag, root)
+        closure = [root, *ancestors]
+        models = [n for n in closure if dag.kind[n] == _MODEL]  # nearest first
+        vendors = sorted({v for n in ancestors if dag.kind[n] == _MODEL and (v := dag.vendor[n])})
+        consumption, contamination = _generator_sets(
+            dag, upstream, models, partial(_used, dag, rank, closure, upstream.vendors)
         )
-        consumption, contamination = _generator_sets(nodes, upstream, models)
-        reports[root] = RiskReport(
-            id=root,
+        reports[root_id] = RiskReport(
+            id=root_id,
             synthetic_generations=generations[root],
             human_fraction=_as_figure(human[root]),
             self_consumption=consumption,
             vendors=vendors,
             cross_vendor=contamination,
             findings=_findings(
-                root, generations[root], human[root], consumption, contamination, thresholds
+                root_id, generations[root], human[root], consumption, contamination, thresholds
             ),
         )
     return reports
@@ -503,12 +610,17 @@ def risk_report(
 
 
 def _risk_report(
-    store: Store, artifact_id: str, limits: RiskThresholds, as_of: datetime | None
+    store: Store,
+    artifact_id: str,
+    limits: RiskThresholds,
+    as_of: datetime | None,
+    *,
+    index: LineageIndex | None = None,
 ) -> RiskReport:
     when = as_of_instant(as_of)
-    # Read in the transaction, compute after it: the pass must not hold it open.
-    nodes = store.read(lambda tx: _ancestry(tx, [artifact_id], when))
-    reports = _reports(nodes, [artifact_id], limits)
+    # Rows are folded as they come; the pass runs after the read transaction.
+    dag = _read(store, [artifact_id], when, now=as_of is None, index=index)
+    reports = _reports(dag, [artifact_id], limits)
     if artifact_id not in reports:
         raise NotFound(artifact_id)
     return reports[artifact_id]

@@ -19,9 +19,10 @@ from typing import Any
 
 from provgraph.service.alerts.models import Alert, RefreshResult, ScanResult
 from provgraph.service.errors import InvalidInput
+from provgraph.service.licensing.ancestry import GraphBuilder
 from provgraph.service.licensing.kb import KnowledgeBase, load_kb
 from provgraph.service.licensing.propagation import Policy, propagate
-from provgraph.service.licensing.report import ANCESTRY_LIMIT, graph_from_rows, model_families
+from provgraph.service.licensing.report import ANCESTRY_LIMIT, model_families
 from provgraph.service.licensing.rules import Finding, evaluate, severity_rank
 from provgraph.service.records import plain
 from provgraph.service.store import Store, Tx
@@ -131,12 +132,14 @@ def _evaluate(
 ) -> list[Finding] | None:
     """Findings at each of ``ids`` from one ancestry load and one propagation; None when the
     union ancestry is larger than the cap (a partial graph would resolve real conflicts)."""
-    rows = tx.run("license_ancestry_many", ids=ids, as_of=now, limit=ANCESTRY_LIMIT, raw=True)
-    if not rows:
+    builder = GraphBuilder(ids[0])
+    for row in tx.stream("license_ancestry_many", ids=ids, as_of=now, limit=ANCESTRY_LIMIT):
+        builder.add(row)
+        if builder.total > ANCESTRY_LIMIT:
+            return None
+    graph = builder.graph()
+    if not graph.nodes:
         return []
-    if rows[0]["total"] > ANCESTRY_LIMIT:
-        return None
-    graph = graph_from_rows(ids[0], rows)
     known = [node_id for node_id in ids if node_id in graph.nodes]
     effective = propagate(graph, kb, policy, at=known)
     families = model_families(graph, known)

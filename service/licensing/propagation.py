@@ -21,8 +21,11 @@ per follow set, and the answer is bounded by the knowledge base, not by ancestor
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
@@ -87,20 +90,56 @@ class Hop:
         return {"from": self.child, "to": self.parent, "type": self.kind.value}
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeFacts:
-    """What propagation and the rules need to know about one artifact (every property only
-    for the nodes rules are evaluated at; the lean ancestry fetch carries a few)."""
+    """What propagation and the rules need to know about one artifact: the few facts the
+    lean ancestry fetch carries for every node, and every property (``full_props``) only
+    for the nodes rules are evaluated at. Slotted, strings shared: one per ancestor."""
 
     id: str
     kind: str
-    props: dict[str, Any]
     declared_expression: str | None
-    declared_ids: list[str]
-    full: bool = True  # props holds every property (not only the lean fetch's few)
+    declared_ids: tuple[str, ...]
+    family: str | None = None
+    name: str | None = None
+    full_props: dict[str, Any] | None = None
+
+    @property
+    def full(self) -> bool:
+        """Whether every property is here (not only the lean fetch's few)."""
+        return self.full_props is not None
+
+    @property
+    def props(self) -> dict[str, Any]:
+        if self.full_props is not None:
+            return self.full_props
+        return {"id": self.id, "family": self.family, "name": self.name, "kind": self.kind}
+
+    @props.setter
+    def props(self, value: dict[str, Any]) -> None:
+        self.full_props = value
 
     def get(self, key: str) -> Any:
         return self.props.get(key)
+
+
+class _SortedPositions(Mapping[str, int]):
+    """Positions in a sorted id list, looked up by bisection."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self._ids = ids
+
+    def __getitem__(self, node_id: str) -> int:
+        at = bisect.bisect_left(self._ids, node_id)
+        if at < len(self._ids) and self._ids[at] == node_id:
+            return at
+        raise KeyError(node_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 @dataclass
@@ -120,8 +159,13 @@ class LicenseGraph:
         return list(self.nodes)
 
     @cached_property
-    def position(self) -> dict[str, int]:
-        return {node_id: at for at, node_id in enumerate(self.nodes)}
+    def position(self) -> Mapping[str, int]:
+        """Position of each id: a binary search when the nodes are in id order (as the
+        ancestry reads build them: no dict of every id), else a dict."""
+        ids = self.ids
+        if all(a < b for a, b in itertools.pairwise(ids)):
+            return _SortedPositions(ids)
+        return {node_id: at for at, node_id in enumerate(ids)}
 
     @property
     def size(self) -> int:
@@ -302,7 +346,7 @@ class _Engine:
             self._declared(facts) for facts in graph.nodes.values()
         ]
         self._matrices: dict[_Rule, sp.csr_matrix] = {}
-        self._searches: dict[tuple[int, _Rule], tuple[Any, Any, Any]] = {}
+        self._searches: dict[tuple[int, _Rule], tuple[Any, Any]] = {}
         self.clauses = self._clauses()
 
     def _declared(self, facts: NodeFacts) -> Declared | None:
@@ -368,23 +412,36 @@ class _Engine:
                 rows.append(g.child[waits] + n)
                 cols.append(g.parent[waits] + n)
             r, c = np.concatenate(rows), np.concatenate(cols)
-            # float64 and canonical: what csgraph wants, so no search converts it again.
-            matrix = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(2 * n, 2 * n))
-            matrix.sum_duplicates()
+            order = np.lexsort((c, r))
+            indptr = np.zeros(2 * n + 1, dtype=np.int32)
+            np.cumsum(np.bincount(r, minlength=2 * n), out=indptr[1:])
+            # Sorted indices and float64 data, what csgraph wants, so no search converts or
+            # sorts a copy; the data is a zero-stride view of one 1.0 (no memory an edge).
+            ones = np.broadcast_to(np.float64(1.0), (r.size,))
+            matrix = sp.csr_matrix(
+                (ones, c[order].astype(np.int32), indptr), shape=(2 * n, 2 * n), copy=False
+            )
+            matrix.has_sorted_indices = True
             self._matrices[key] = matrix
         return self._matrices[key]
 
-    def search(self, start: int, rule: _Rule) -> tuple[Any, Any, Any]:
-        """BFS from layered node ``start``: (order, predecessors, rank by order)."""
+    def search(self, start: int, rule: _Rule) -> tuple[Any, Any]:
+        """BFS from layered node ``start``: (predecessors, rank in visiting order, -1 where
+        not reached). Kept per target for its clauses; int32, the order itself dropped:
+        one target's searches were most of a cold report's memory."""
         key = (start, rule)
         if key not in self._searches:
-            order, predecessors = breadth_first_order(
-                self.matrix(rule), start, directed=True, return_predecessors=True
-            )
-            rank = np.full(2 * self.n, -1, dtype=np.int64)
-            rank[order] = np.arange(order.size)
-            self._searches[key] = (order, predecessors, rank)
+            order, predecessors = self._bfs(start, rule)
+            rank = np.full(2 * self.n, -1, dtype=np.int32)
+            rank[order] = np.arange(order.size, dtype=np.int32)
+            self._searches[key] = (predecessors.astype(np.int32, copy=False), rank)
         return self._searches[key]
+
+    def _bfs(self, start: int, rule: _Rule) -> tuple[Any, Any]:
+        order, predecessors = breadth_first_order(
+            self.matrix(rule), start, directed=True, return_predecessors=True
+        )
+        return order, predecessors
 
     def path(self, rule: _Rule, predecessors: Any, start: int, end: int) -> tuple[Hop, ...]:
         """The hops from layered ``start`` up to ``end``, from the search's predecessors."""
@@ -422,7 +479,7 @@ class _Engine:
         ``start`` under ``rule``, the origin ``exclude`` (and the candidates ``avoid``
         marks) left out; None when none reaches."""
         n = self.n
-        _, predecessors, rank = self.search(start, rule)
+        predecessors, rank = self.search(start, rule)
         candidates = item.candidates
         ranks = rank[candidates]
         hit = ranks >= 0
@@ -486,7 +543,7 @@ class _Engine:
             return None if found is None else (found[0], untrained, found[3])
         if kind is ClauseType.NO_IMPROVE_OTHER_LLM:
             fine_tunes = replace(rule, active=rule.active & {_FT}, entry=rule.entry & {_FT})
-            by_fine_tunes = self.search(start, fine_tunes)[2][item.candidates] >= 0
+            by_fine_tunes = self.search(start, fine_tunes)[1][item.candidates] >= 0
             found = self.reach(item, rule, start, exclude, avoid=by_fine_tunes)
             return None if found is None else (found[0], rule, found[3])
         return None
@@ -568,7 +625,7 @@ class _Engine:
         found = [UnknownTerms(u, node_id, ()) for u in own.unknown] if own else []
         if own is None:
             found.append(UnknownTerms(None, node_id, ()))
-        order, predecessors, _ = self.search(target, self._everything)
+        order, predecessors = self._bfs(target, self._everything)
         groups: dict[str | None, list[int]] = {}
         for at in order[1:].tolist():  # nearest first; the target itself is order[0]
             declared = self.declared[at]

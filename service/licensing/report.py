@@ -6,25 +6,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from provgraph.service.errors import NotFound
+from provgraph.service.licensing.ancestry import graph_from_rows, read_ancestry
 from provgraph.service.licensing.categories import Category, combine
 from provgraph.service.licensing.kb import ClauseType, DpiClass, KnowledgeBase, load_kb
 from provgraph.service.licensing.propagation import (
-    EDGE_CODES,
     Hop,
     Instance,
     LicenseGraph,
     NodeFacts,
     NodeLicenses,
     Policy,
-    parse_waivers,
     propagate,
 )
 from provgraph.service.licensing.rules import TAINT_RULES, Finding, evaluate, inherited
-from provgraph.service.lineage_index import EpochCache
+from provgraph.service.lineage_index import EpochCache, LineageIndex
 from provgraph.service.models import Distribution, EdgeKind, IntendedUse, as_of_instant
 from provgraph.service.records import plain
 from provgraph.service.store import Store, Tx
@@ -111,56 +109,6 @@ class UseVerdict(BaseModel):
     findings: list[dict[str, Any]]
 
 
-def graph_from_rows(root: str, rows: list[dict[str, Any]]) -> LicenseGraph:
-    """The graph from ``license_ancestry(_many)`` rows (raw: values as the driver decoded)."""
-    nodes: dict[str, NodeFacts] = {}
-    children: list[int] = []
-    parent_ids: list[str] = []
-    kinds: list[int] = []
-    raw_waivers: dict[int, Any] = {}
-    codes = {kind.value: code for kind, code in EDGE_CODES.items()}
-    for row in rows:
-        node_id = row["id"]
-        props = (
-            {k: plain(v) for k, v in row["props"].items()}
-            if row.get("props") is not None
-            else {"id": node_id, "family": row["family"], "name": row["name"]}
-        )
-        props["kind"] = row["kind"]
-        at = len(nodes)
-        nodes[node_id] = NodeFacts(
-            id=node_id,
-            kind=row["kind"],
-            props=props,
-            declared_expression=row["license"],
-            declared_ids=list(row["licenses"]),
-            full=row.get("props") is not None,
-        )
-        for to, kind, waivers in row["edges"]:
-            if waivers:
-                raw_waivers[len(children)] = waivers
-            children.append(at)
-            parent_ids.append(to)
-            kinds.append(codes[kind])
-    position = {node_id: at for at, node_id in enumerate(nodes)}
-    parents = np.array([position.get(p, -1) for p in parent_ids], dtype=np.int32)
-    kept = np.flatnonzero(parents >= 0)  # all, unless the ancestry cap cut the set
-    renumber = {int(old): new for new, old in enumerate(kept)}
-    waivers = {
-        renumber[edge]: found
-        for edge, raw in raw_waivers.items()
-        if edge in renumber and (found := parse_waivers(raw))
-    }
-    return LicenseGraph(
-        root,
-        nodes,
-        np.asarray(children, dtype=np.int32)[kept],
-        parents[kept],
-        np.asarray(kinds, dtype=np.int8)[kept],
-        waivers,
-    )
-
-
 def with_facts(store: Store | Tx, graph: LicenseGraph, node_ids: list[str]) -> None:
     """Every property of ``node_ids`` (the lean ancestry carries them for its roots only)."""
     missing = [i for i in node_ids if i in graph.nodes and not graph.nodes[i].full]
@@ -172,30 +120,33 @@ def with_facts(store: Store | Tx, graph: LicenseGraph, node_ids: list[str]) -> N
         rows = store.run("license_facts", ids=missing, raw=True)
     for row in rows:
         facts = graph.nodes[row["id"]]
-        facts.props = {**{k: plain(v) for k, v in row["props"].items()}, "kind": facts.kind}
-        facts.full = True
+        facts.full_props = {**{k: plain(v) for k, v in row["props"].items()}, "kind": facts.kind}
 
 
-def load_graph(store: Store, artifact_id: str, as_of: datetime) -> tuple[LicenseGraph, bool]:
-    """The artifact's ancestry for propagation; the flag says whether it was complete."""
-    rows = store.query(
-        "license_ancestry", id=artifact_id, as_of=as_of, limit=ANCESTRY_LIMIT, raw=True
+def load_graph(
+    store: Store,
+    artifact_id: str,
+    when: datetime,
+    *,
+    now: bool = False,
+    index: LineageIndex | None = None,
+) -> tuple[LicenseGraph, bool]:
+    """The artifact's ancestry at ``when`` for propagation; the flag says whether it was
+    complete. ``now``: ``when`` is the present, so the lineage index may find the ancestry."""
+    graph, total, found = read_ancestry(
+        store, [artifact_id], when, ANCESTRY_LIMIT, now=now, index=index
     )
-    if not rows:
+    if not found:
         raise NotFound(artifact_id)
-    return graph_from_rows(artifact_id, rows), rows[0]["total"] <= ANCESTRY_LIMIT
+    return graph, total <= ANCESTRY_LIMIT
 
 
 def load_graph_many(
-    store: Store, artifact_ids: list[str], as_of: datetime
+    store: Store, artifact_ids: list[str], when: datetime, *, now: bool = False
 ) -> tuple[LicenseGraph, bool]:
     """The union of several artifacts' ancestries: one propagation answers for all of them."""
-    rows = store.query(
-        "license_ancestry_many", ids=artifact_ids, as_of=as_of, limit=ANCESTRY_LIMIT, raw=True
-    )
-    root = artifact_ids[0] if artifact_ids else ""
-    complete = not rows or rows[0]["total"] <= ANCESTRY_LIMIT
-    return graph_from_rows(root, rows), complete
+    graph, total, _ = read_ancestry(store, artifact_ids, when, ANCESTRY_LIMIT, now=now)
+    return graph, total <= ANCESTRY_LIMIT
 
 
 def categories(
@@ -206,7 +157,7 @@ def categories(
     as_of: datetime | None = None,
 ) -> dict[str, tuple[Category, int, int]]:
     """Category and flags of many artifacts in one query and one propagation pass."""
-    graph, _ = load_graph_many(store, artifact_ids, as_of_instant(as_of))
+    graph, _ = load_graph_many(store, artifact_ids, as_of_instant(as_of), now=as_of is None)
     wanted = [node_id for node_id in artifact_ids if node_id in graph.nodes]
     effective = propagate(graph, load_kb(), policy, at=wanted)
     return {
@@ -360,7 +311,7 @@ def _license_report(
     kb: KnowledgeBase | None,
 ) -> LicenseReport:
     when = as_of_instant(as_of)
-    graph, complete = load_graph(store, artifact_id, when)
+    graph, complete = load_graph(store, artifact_id, when, now=as_of is None)
     here, findings, (category, attribution_flag, share_alike) = analyse(
         graph, kb or load_kb(), policy, store=store
     )
@@ -430,7 +381,7 @@ def use_check(
     as_of: datetime | None = None,
 ) -> UseVerdict:
     """Could this artifact be used this way? The rules, with the planned use put in its facts."""
-    graph, _ = load_graph(store, artifact_id, as_of_instant(as_of))
+    graph, _ = load_graph(store, artifact_id, as_of_instant(as_of), now=as_of is None)
     facts = graph.nodes[artifact_id]
     facts.props = {
         **facts.props,
@@ -461,7 +412,7 @@ def attribution(
     store: Store, artifact_id: str, *, policy: Policy = Policy.STRICT, as_of: datetime | None = None
 ) -> list[AttributionItem]:
     """The notices, credits and license copies a release of the artifact must carry."""
-    graph, _ = load_graph(store, artifact_id, as_of_instant(as_of))
+    graph, _ = load_graph(store, artifact_id, as_of_instant(as_of), now=as_of is None)
     # Every origin gets its credit, not only the witness: ask for all of them.
     here = propagate(graph, load_kb(), policy, sample=None)[artifact_id]
     items: dict[tuple[str, str, str], AttributionItem] = {}
