@@ -57,8 +57,8 @@ T = TypeVar("T")
 T_Num = TypeVar("T_Num", bound=np.generic)
 
 INDEX_MIN_EDGES = 50_000
-ID_BATCH = 100_000
-EDGE_BATCH = 20_000
+ID_BATCH = 20_000  # ids per query: the driver decodes a batch into str objects at once
+EDGE_BATCH = 5_000  # children per query (about 3 edges each)
 RETRY_AFTER_FAILURE_S = 60.0
 MATRICES_KEPT = 6  # per snapshot: both directions unfiltered (views) and 4 edge-kind filters
 _BITS = {kind: 1 << i for i, kind in enumerate(LINEAGE_EDGE_KINDS)}
