@@ -101,6 +101,7 @@ def _measure(build: Callable[[], Any], ask: Callable[[Any, int], object]) -> dic
     built = _status()
     li.release_freed_memory()
     trimmed = _status()
+
     def one(k: int) -> None:
         ask(snapshot, k)  # dropped at once, as a served answer is once sent
 
