@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, Field
 
 from provgraph.service.errors import InvalidInput, NotFound
@@ -246,15 +247,24 @@ def _from_index(
         # Every valid parent of an ancestor is an ancestor: nothing to filter.
         total, remaining = int(closure.positions.size), int(rest.size)
         return _answer(artifact_id, direction, nodes, found, total, remaining, False)
-    member = np.zeros(snapshot.size, dtype=bool)
-    member[closure.positions] = True
-    if not upstream:
-        member[root] = True  # impact edges may point at the root itself
     at = snapshot.positions([e["to"] for e in found])
-    keep = (at >= 0) & member[np.maximum(at, 0)]
+    # A binary search in the (sorted) closure, not a mask over every artifact per question.
+    keep = (at >= 0) & _within(closure.positions, at)
+    if not upstream:
+        keep |= at == root  # impact edges may point at the root itself
     edges = [e for e, kept in zip(found, keep.tolist(), strict=True) if kept]
     total, remaining = int(closure.positions.size), int(rest.size)
     return _answer(artifact_id, direction, nodes, edges, total, remaining, closure.beyond_depth)
+
+
+def _within(
+    sorted_positions: npt.NDArray[np.int64], at: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """Which of ``at`` are among ``sorted_positions`` (ascending)."""
+    if sorted_positions.size == 0:
+        return np.zeros(at.shape, dtype=bool)
+    found = np.minimum(np.searchsorted(sorted_positions, at), sorted_positions.size - 1)
+    return np.asarray(sorted_positions[found] == at)
 
 
 def lineage_ids(

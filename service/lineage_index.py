@@ -55,11 +55,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+T_Num = TypeVar("T_Num", bound=np.generic)
 
 INDEX_MIN_EDGES = 50_000
-ID_BATCH = 100_000
-EDGE_BATCH = 20_000
+ID_BATCH = 20_000  # ids per query: the driver decodes a batch into str objects at once
+EDGE_BATCH = 5_000  # children per query (about 3 edges each)
 RETRY_AFTER_FAILURE_S = 60.0
+MATRICES_KEPT = 6  # per snapshot: both directions unfiltered (views) and 4 edge-kind filters
 _BITS = {kind: 1 << i for i, kind in enumerate(LINEAGE_EDGE_KINDS)}
 _ALL_BITS = sum(_BITS.values())
 
@@ -84,8 +86,12 @@ class Snapshot:
     ids: npt.NDArray[Any]  # sorted keys: UTF-8 bytes (fixed width) or str objects
     up: sp.csr_matrix  # child -> parent; data: bit of the edge kind
     down: sp.csr_matrix  # parent -> child
-    _filtered: dict[tuple[bool, int], sp.csr_matrix] = field(default_factory=dict)
-    _skeletons: dict[tuple[bool, int], sp.csr_matrix] = field(default_factory=dict)
+    # (matrix, skeleton) per (direction, kinds), most recent last; a matrix of some edge
+    # kinds only is a copy of its edges (up to 19 MB at 1M nodes): MATRICES_KEPT at most.
+    _matrices: dict[tuple[bool, int], tuple[sp.csr_matrix, sp.csr_matrix]] = field(
+        default_factory=dict
+    )
+    _derived_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def edges(self) -> int:
@@ -120,30 +126,37 @@ class Snapshot:
         return _id_list(self.ids[positions])
 
     def matrix(self, direction: Direction, kinds: Iterable[str]) -> sp.csr_matrix:
-        bits = sum(_BITS[k] for k in set(kinds))
-        base = self.up if direction is Direction.UPSTREAM else self.down
-        if bits == _ALL_BITS:
-            return base
-        key = (direction is Direction.UPSTREAM, bits)
-        if key not in self._filtered:
-            kept = base.copy()
-            kept.data = (kept.data & bits).astype(np.int8)
-            kept.eliminate_zeros()
-            self._filtered[key] = kept
-        return self._filtered[key]
+        """The edges of ``kinds`` in ``direction`` (data: the kind's bit)."""
+        return self._derived(direction, kinds)[0]
 
     def skeleton(self, direction: Direction, kinds: Iterable[str]) -> sp.csr_matrix:
         """``matrix`` with float64 ones as data, in no memory (a zero-stride view) and
         sharing its index arrays: scipy's graph routines convert any other data to float64,
         a copy of every edge on every call (16 ms at 1M nodes, against 0.5 ms for the BFS)."""
-        key = (direction is Direction.UPSTREAM, sum(_BITS[k] for k in set(kinds)))
-        if key not in self._skeletons:
-            base = self.matrix(direction, kinds)
-            ones = np.broadcast_to(np.float64(1.0), (base.nnz,))
-            self._skeletons[key] = sp.csr_matrix(
-                (ones, base.indices, base.indptr), shape=base.shape, copy=False
-            )
-        return self._skeletons[key]
+        return self._derived(direction, kinds)[1]
+
+    def _derived(
+        self, direction: Direction, kinds: Iterable[str]
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        bits = sum(_BITS[k] for k in set(kinds))
+        key = (direction is Direction.UPSTREAM, bits)
+        with self._derived_lock:
+            pair = self._matrices.pop(key, None)
+            if pair is None:
+                base = self.up if direction is Direction.UPSTREAM else self.down
+                if bits != _ALL_BITS:
+                    base = base.copy()
+                    base.data = (base.data & bits).astype(np.int8)
+                    base.eliminate_zeros()
+                ones = np.broadcast_to(np.float64(1.0), (base.nnz,))
+                graph = sp.csr_matrix(
+                    (ones, base.indices, base.indptr), shape=base.shape, copy=False
+                )
+                pair = (base, graph)
+            self._matrices[key] = pair  # most recent last
+            while len(self._matrices) > MATRICES_KEPT:
+                self._matrices.pop(next(iter(self._matrices)))
+        return pair
 
     def closure(
         self, root: int, direction: Direction, kinds: Iterable[str], max_depth: int | None
@@ -197,6 +210,13 @@ class LineageIndex:
         snapshot = self._snapshot
         if snapshot is not None and snapshot.fresh(epoch, now):
             return snapshot
+        if snapshot is not None and snapshot.epoch < epoch:
+            # Written since: no answer can come from it any more (every page checks the
+            # epoch), so let it go now rather than hold two indexes during the rebuild.
+            with self._lock:
+                if self._snapshot is snapshot:
+                    self._snapshot = None
+            del snapshot
         if not self.background:
             return self.rebuild(store)
         self._start_build(store)
@@ -229,7 +249,9 @@ class LineageIndex:
         snapshot = build_snapshot(store)
         if snapshot is not None:
             with self._lock:
-                self._snapshot = snapshot
+                self._snapshot, replaced = snapshot, self._snapshot
+            del replaced
+        release_freed_memory()  # the build's temporaries (and the snapshot replaced)
         return snapshot
 
     def _start_build(self, store: Store) -> None:
@@ -262,7 +284,8 @@ class LineageIndex:
 def build_snapshot(store: Store) -> Snapshot | None:
     """Read every artifact id and every lineage edge valid now into CSR matrices."""
     built_at = datetime.now(UTC)
-    epoch = int(store.query("lineage_epoch")[0]["epoch"])
+    start = store.query("lineage_epoch")[0]
+    epoch = int(start["epoch"])
 
     def id_batches() -> Iterator[list[str]]:
         after = ""
@@ -284,13 +307,13 @@ def build_snapshot(store: Store) -> Snapshot | None:
             row = store.query("lineage_index_edges", ids=batch_ids, now=built_at, raw=True)[0]
             yield {**row, "offset": lo}
 
-    snapshot = snapshot_from(epoch, built_at, keys, edge_batches())
+    # every lineage edge, valid or not: room for the valid ones without growing
+    snapshot = snapshot_from(epoch, built_at, keys, edge_batches(), int(start["edges"]))
     if snapshot is None or int(store.query("lineage_epoch")[0]["epoch"]) != epoch:
         return None
     log.info(
         "lineage index: %d artifacts, %d edges, epoch %d", snapshot.size, snapshot.edges, epoch
     )
-    release_freed_memory()
     return snapshot
 
 
@@ -323,49 +346,72 @@ def snapshot_from(
     built_at: datetime,
     keys: npt.NDArray[Any],
     batches: Iterable[dict[str, Any]],
+    edges: int = 0,
 ) -> Snapshot | None:
-    """A snapshot over ``keys`` from ``lineage_index_edges`` rows (each with the
-    ``offset`` of its batch in ``keys``); None if a parent is not among ``keys`` (an
-    artifact appeared while the ids were read: a write, so the epoch moved)."""
+    """A snapshot over ``keys`` from ``lineage_index_edges`` rows, each with the ``offset``
+    of its batch in ``keys``, in ascending order of offset; ``edges``: the number of edges
+    to expect (the arrays grow past it if need be). None if a parent is not among ``keys``
+    (an artifact appeared while the ids were read: a write, so the epoch moved).
+
+    Memory: the rows arrive grouped by child, so the child -> parent matrix is filled in
+    place (its column and kind arrays are the edge arrays; no row array, no global sort),
+    and the parent -> child one is its transpose (scipy's counting sort, C speed)."""
     n = int(keys.size)
-    rows: list[npt.NDArray[np.int32]] = []
-    cols: list[npt.NDArray[np.int32]] = []
-    bits: list[npt.NDArray[np.int8]] = []
+    cols = np.empty(max(edges, 0), dtype=np.int32)  # the parent position of each edge
+    bits = np.empty(max(edges, 0), dtype=np.int8)  # the bit of its kind
+    counts = np.zeros(n + 1, dtype=np.int32)  # counts[1 + child]: its edges; then indptr
+    used = 0
+    last_child = 0
     expires_at: datetime | None = None
     for row in batches:
-        parents, fits = _as_keys(row["parents"], keys.dtype)
-        at = np.minimum(np.searchsorted(keys, parents), max(n - 1, 0))
-        if parents.size and not bool(np.all((keys[at] == parents) & fits)):
-            return None
-        rows.append(int(row["offset"]) + np.asarray(row["children"], dtype=np.int32))
-        cols.append(at.astype(np.int32))
-        bits.append(np.fromiter((_BITS[t] for t in row["types"]), np.int8, len(row["types"])))
+        offset = int(row["offset"])
+        children = np.asarray(row["children"], dtype=np.int64)
+        if children.size:
+            parents, fits = _as_keys(row["parents"], keys.dtype)
+            at = np.minimum(np.searchsorted(keys, parents), max(n - 1, 0))
+            if not bool(np.all((keys[at] == parents) & fits)):
+                return None
+            if offset + int(children.min()) < last_child:
+                raise ValueError("lineage_index_edges batches must come in ascending offset")
+            order = np.argsort(children, kind="stable")  # within the batch: small
+            end = used + int(children.size)
+            if end > cols.size:  # more edges than counted when the build started
+                cols, bits = _grown(cols, end), _grown(bits, end)
+            cols[used:end] = at[order]
+            bits[used:end] = np.fromiter((_BITS[t] for t in row["types"]), np.int8)[order]
+            used = end
+            span = int(children.max()) + 1
+            counts[1 + offset : 1 + offset + span] += np.bincount(children, minlength=span)
+            last_child = offset + span - 1
         change = row["next_change"]
         if change is not None:
             instant = change.to_native() if hasattr(change, "to_native") else change
             expires_at = instant if expires_at is None else min(expires_at, instant)
-    r = np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)
-    c = np.concatenate(cols) if cols else np.empty(0, dtype=np.int32)
-    b = np.concatenate(bits) if bits else np.empty(0, dtype=np.int8)
-    del rows, cols, bits
-    up = _csr(r, c, b, n)
-    down = _csr(c, r, b, n)
+    if used >= np.iinfo(np.int32).max:
+        raise MemoryError(f"{used} lineage edges: more than the index's int32 positions hold")
+    cols.resize(used, refcheck=False)  # in place (realloc): no second copy
+    bits.resize(used, refcheck=False)
+    indptr = np.cumsum(counts, out=counts)
+    up = sp.csr_matrix((bits, cols, indptr), shape=(n, n), copy=False)
+    up.sort_indices()  # in place, once here, or scipy's BFS sorts a copy on every call
+    down = _transposed(up)
     return Snapshot(epoch, built_at, expires_at, keys, up, down)
 
 
-def _csr(
-    rows: npt.NDArray[np.int32], cols: npt.NDArray[np.int32], data: npt.NDArray[np.int8], n: int
-) -> sp.csr_matrix:
-    """A CSR matrix straight from edge lists, int32 indices, every edge kept as its own
-    entry (scipy's COO conversion would add up the bits of two edges between one pair)."""
-    order = np.argsort(rows, kind="stable")
-    index = np.int32 if rows.size < np.iinfo(np.int32).max else np.int64
-    indptr = np.zeros(n + 1, dtype=index)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    matrix = sp.csr_matrix((data[order], cols[order].astype(index), indptr), shape=(n, n))
-    del order
-    matrix.sort_indices()  # once here, or scipy's BFS sorts a copy on every call
-    return matrix
+def _grown(array: npt.NDArray[T_Num], size: int) -> npt.NDArray[T_Num]:
+    grown = np.empty(max(size, 2 * array.size, 1024), dtype=array.dtype)
+    grown[: array.size] = array
+    return grown
+
+
+def _transposed(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """The transpose as CSR, every entry kept (two edges between one pair stay two: scipy's
+    COO conversion would add up their kind bits), indices sorted and of the same width."""
+    csc = matrix.tocsc()  # a counting sort: output arrays only, rows ascending per column
+    shape = (matrix.shape[1], matrix.shape[0])
+    transposed = sp.csr_matrix((csc.data, csc.indices, csc.indptr), shape=shape, copy=False)
+    transposed.has_sorted_indices = True
+    return transposed
 
 
 def release_freed_memory() -> None:
@@ -386,7 +432,9 @@ def _compact(artifact_ids: list[str]) -> npt.NDArray[Any]:
     checked above) when the longest fits in ``ID_BYTES_MAX`` bytes, else as str objects."""
     encoded = [i.encode() for i in artifact_ids]
     width = max((len(e) for e in encoded), default=1)
-    if width <= ID_BYTES_MAX:
+    # numpy's bytes drop trailing NULs: "a\0" would be held as "a" (ids have no control
+    # characters when provgraph writes them, but the index must not merge two ids).
+    if width <= ID_BYTES_MAX and not any(e.endswith(b"\0") for e in encoded):
         return np.array(encoded, dtype=f"S{width}")
     return np.array(artifact_ids, dtype=object)
 
@@ -394,13 +442,15 @@ def _compact(artifact_ids: list[str]) -> npt.NDArray[Any]:
 def _as_keys(
     artifact_ids: list[str], dtype: np.dtype[Any]
 ) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
-    """Ids in the form the snapshot holds them, and which fit its width (a longer id is
-    cut to the width, so it must not count as found)."""
+    """Ids in the form the snapshot holds them, and which are held whole: a longer id is
+    cut to the width and one ending in NUL loses it (numpy drops trailing NULs), so either
+    would be found as another id."""
     if dtype.kind != "S":
         return np.array(artifact_ids, dtype=object), np.ones(len(artifact_ids), dtype=bool)
     encoded = [i.encode() for i in artifact_ids]
-    fits = np.array([len(e) <= dtype.itemsize for e in encoded], dtype=bool)
-    return np.array(encoded, dtype=object).astype(dtype), fits
+    keys = np.array(encoded, dtype=object).astype(dtype)
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    return keys, np.char.str_len(keys) == lengths
 
 
 def _id_list(keys: npt.NDArray[Any]) -> list[str]:
@@ -434,7 +484,8 @@ class EpochCache:
         self.max_entries = max_entries
         self.max_items = max_items
         self._lock = threading.Lock()
-        self._entries: dict[tuple[int, Any], tuple[Snapshot, Any]] = {}
+        # The snapshot by weak reference: a cached answer must not keep an old index alive.
+        self._entries: dict[tuple[int, Any], tuple[weakref.ref[Snapshot], Any]] = {}
 
     def get(
         self,
@@ -450,17 +501,23 @@ class EpochCache:
         slot = (id(store), key)
         with self._lock:
             hit = self._entries.get(slot)
-            if hit is not None and hit[0] is snapshot:
+            if hit is not None and hit[0]() is snapshot:
                 self._entries[slot] = self._entries.pop(slot)  # most recent last
                 answer: T = hit[1]
                 return answer
         answer = compute()
         if size(answer) <= self.max_items:
             with self._lock:
-                self._entries[slot] = (snapshot, answer)
+                self._entries[slot] = (weakref.ref(snapshot), answer)
+                self._forget_retired()
                 while len(self._entries) > self.max_entries:
                     self._entries.pop(next(iter(self._entries)))
         return answer
+
+    def _forget_retired(self) -> None:
+        """Drop the answers of snapshots that are gone (they can never be hits again)."""
+        for slot in [s for s, (ref, _) in self._entries.items() if ref() is None]:
+            del self._entries[slot]
 
 
 _CYPHER_DATETIME = re.compile(
