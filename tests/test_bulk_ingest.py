@@ -118,8 +118,13 @@ def test_bulk_refuses_bad_input_exactly_as_ingest_and_writes_nothing(
             with path.open("rb") as handle:
                 lines = handle.readlines()
             normal = _errors(lambda lines=lines, p=path: ingest_lines(store, lines, source=p.name))
-            bulk = _errors(lambda p=path: bulk_ingest(managed, p, source=p.name))
-            assert bulk == normal
+            for processes in (1, 2):  # the parse in one process and split in two
+                bulk = _errors(
+                    lambda p=path, n=processes: bulk_ingest(
+                        managed, p, source=p.name, processes=n, part_bytes=1
+                    )
+                )
+                assert bulk == normal
         assert normal[0] == "CycleRefused" and len(normal[1][1]) == 4
         assert census(store).nodes == 1  # the lock node only: nothing was written
 
@@ -181,7 +186,8 @@ def test_bulk_import_writes_exactly_the_graph_ingest_writes(
     normal_window = (began, datetime.now(UTC))
 
     began = datetime.now(UTC)
-    bulk = bulk_ingest(managed, input_file, source=SOURCE, alerts=False)
+    # The parse split in two (test_import_files: the same files as in one process).
+    bulk = bulk_ingest(managed, input_file, source=SOURCE, alerts=False, processes=2, part_bytes=1)
     bulk_window = (began, datetime.now(UTC))
     # Restarted as it ran (the heap and page cache this module gave it), not with defaults.
     assert configured_memory(managed.home / "neo4j" / "conf") == ("1g", "256m")
