@@ -91,9 +91,9 @@ _RUN_EDGE_TYPES = {"records": "long"}
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 ARRAY_DELIMITER = ";"
-# Below this many bytes a part costs more to start (a fresh interpreter importing this
-# module: ~1.5 s) than it saves (~10 us a line, ~100 bytes a line).
-PART_BYTES = 64 << 20
+# The least a part of a split parse holds: a part's process takes ~1.5 s to start (a fresh
+# interpreter importing this module), 32 MB take ~3 s to parse (~100 bytes, ~10 us a line).
+PART_BYTES = 32 << 20
 _COPY_BLOCK = 8 << 20
 
 
@@ -392,10 +392,6 @@ class _Builder:
                     unstorable.append(LineError(line, f"a value cannot be stored: {exc}"))
         self.files.lines = counter.lines
 
-    def _writing(self) -> bool:
-        # Rows are only worth writing while the load can still succeed; a part cannot know.
-        return self.part or not self.errors
-
     def _record(self, line: int, record: Record) -> None:
         if isinstance(record, NodeRecord):
             self._node(line, record)
@@ -431,7 +427,7 @@ class _Builder:
             return
         self.kind[at] = code
         self.node_line[at] = line
-        if self._writing():
+        if self.part or not self.errors:
             self._write_node(node_id, node)
 
     def _repeat_node(self, line: int, at: int, code: int) -> None:
@@ -478,7 +474,8 @@ class _Builder:
         self.edge_line.append(line)
         self.files.conflict_ids.add(self.names[child])
         self.files.risk_ids.add(self.names[child])
-        if self._writing():
+        # Rows are only worth writing while the load can still succeed; a part cannot know.
+        if self.part or not self.errors:
             self._write_edge(self.names[child], self.names[parent], edge)
 
     def _write_edge(self, child: str, parent: str, edge: EdgeRecord) -> None:
@@ -496,7 +493,7 @@ class _Builder:
             self.run_repeats.setdefault(run.id, []).append(line)
             return
         self.run_line[run.id] = line
-        if self._writing():
+        if self.part or not self.errors:
             self._write_run(run)
 
     def _run_row(self, run: RunRecord) -> tuple[str, bool, int]:
@@ -516,7 +513,7 @@ class _Builder:
         key = (edge.from_, edge.to, edge.edge.value)
         repeated = key in self.run_edge_last
         self.run_edge_last[key] = line
-        if self._writing() and not repeated:
+        if (self.part or not self.errors) and not repeated:
             self._write_run_edge(edge)
 
     def _run_edge_row(self, edge: RunEdgeRecord) -> tuple[str, bool, int]:
