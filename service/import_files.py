@@ -12,6 +12,10 @@ kinds, edge endpoints, line numbers) stay in memory for the whole-input checks. 
 given on several lines is merged as ingest merges it, and a repeated edge keeps its last
 line: both are rare, so their rows are replaced at the end after a second look at just
 those lines.
+
+A big file is read in line-aligned parts, the later ones in processes of their own
+(``read_split``); each part's state is taken in, in line order, as if its lines had been
+read here (``absorb``), so the files, counts and errors are those of one process.
 """
 
 from __future__ import annotations
@@ -94,7 +98,7 @@ ARRAY_DELIMITER = ";"
 # The least a part of a split parse holds: a part's process takes ~1.5 s to start (a fresh
 # interpreter importing this module), 32 MB take ~3 s to parse (~100 bytes, ~10 us a line).
 PART_BYTES = 32 << 20
-_COPY_BLOCK = 8 << 20
+_COPY_BLOCK = 8 << 20  # bytes per copy when a part's file is appended
 
 
 class ValueNotStorable(ValueError):
