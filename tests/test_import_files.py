@@ -137,6 +137,7 @@ def _repeats() -> list[dict[str, Any]]:
         {"node": "dataset", "id": "x:ds", "name": "third"},
         {"node": "dataset", "id": "x:new", "license": "MIT"},
         {"node": "dataset", "id": "x:new", "name": "again, in the same part"},
+        {"node": "source", "id": "x:lines", "name": "two\nlines"},  # a multi-line row
     ]
 
 
@@ -152,6 +153,7 @@ def test_records_repeated_in_a_later_part_are_merged_as_in_one_process(
     links = [r for r in written["rels-LICENSED_UNDER.csv"].decode().splitlines() if "x:ds" in r]
     assert sorted(r.split(",")[1] for r in links) == ['"Apache-2.0"', '"BSD-3-Clause"']
     assert [f["id"] for f in summary["fixups"]] == ["x:model"]
+    assert "two\nlines" in written["nodes-source-multiline.csv"].decode()
 
 
 def _bad_first() -> list[Any]:
