@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from provgraph.service.errors import BulkImportRefused, InvalidInput, LocalServerError
-from provgraph.service.import_files import ImportFiles, write_import_files
+from provgraph.service.import_files import PART_BYTES, ImportFiles, write_import_files
 from provgraph.service.ingest import Progress, with_alerts
 from provgraph.service.models import LINEAGE_EDGE_KINDS, IngestReport
 from provgraph.service.security.audit import WriteAudit
@@ -51,12 +51,15 @@ def bulk_ingest(
     progress: Progress | None = None,
     alerts: bool = True,
     say: Callable[[str], None] | None = None,
+    processes: int | None = None,
+    part_bytes: int = PART_BYTES,
 ) -> IngestReport:
     """Load ``path`` into the empty managed database with neo4j-admin; see the module doc.
 
     ``progress(phase, done, total)`` hears 'parse', 'check', 'stop', 'import', 'restart',
     'schema'
     and 'alerts'; ``say`` (a callable taking one message) hears what happens to the server.
+    ``processes`` and ``part_bytes`` split the parse (``write_import_files``).
     """
     from provgraph.service.localdb import LocalNeo4j
     from provgraph.service.localdb.config import configured_memory
@@ -97,6 +100,8 @@ def bulk_ingest(
             epoch=epoch + 1,
             source=source,
             progress=progress,
+            processes=processes,
+            part_bytes=part_bytes,
         )
         with Store.connect(settings) as store:  # the parse took a while: still empty?
             if _precheck(store) != epoch:

@@ -12,17 +12,26 @@ kinds, edge endpoints, line numbers) stay in memory for the whole-input checks. 
 given on several lines is merged as ingest merges it, and a repeated edge keeps its last
 line: both are rare, so their rows are replaced at the end after a second look at just
 those lines.
+
+A big file is read in line-aligned parts, the later ones in processes of their own
+(``read_split``); each part's state is taken in, in line order, as if its lines had been
+read here (``absorb``), so the files, counts and errors are those of one process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import multiprocessing
+import pickle
 import re
+import shutil
 import sys
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +42,12 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from provgraph.service.errors import LineError
+from provgraph.service.import_ranges import (
+    lines_before,
+    parse_processes,
+    range_lines,
+    split_spans,
+)
 from provgraph.service.ingest import (
     RISK_FIELDS,
     CycleLineError,
@@ -56,7 +71,7 @@ from provgraph.service.models import (
 from provgraph.service.ndjson import LineCounter, Record, iter_records, parse_record
 from provgraph.service.security.audit import WriteAudit
 
-__all__ = ["ARRAY_DELIMITER", "ImportFiles", "ValueNotStorable", "write_import_files"]
+__all__ = ["ARRAY_DELIMITER", "PART_BYTES", "ImportFiles", "ValueNotStorable", "write_import_files"]
 
 _KINDS = tuple(NodeKind)
 _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
@@ -80,6 +95,10 @@ _RUN_EDGE_TYPES = {"records": "long"}
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 ARRAY_DELIMITER = ";"
+# The least a part of a split parse holds: a part's process takes ~1.5 s to start (a fresh
+# interpreter importing this module), 32 MB take ~3 s to parse (~100 bytes, ~10 us a line).
+PART_BYTES = 32 << 20
+_COPY_BLOCK = 8 << 20  # bytes per copy when a part's file is appended
 
 
 class ValueNotStorable(ValueError):
@@ -118,6 +137,29 @@ class _Group:
             self._handle.write(self.header)
         self._handle.write(text)
 
+    def part(self) -> _GroupPart:
+        """Close this group of one part of the input, for :meth:`absorb` elsewhere."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+            return _GroupPart(self.rows, self.path, self._multiline)
+        return _GroupPart(self.rows, None, self._multiline)
+
+    def absorb(self, part: _GroupPart) -> None:
+        """Append the rows of the next part of the input (its file's header skipped)."""
+        self.rows += part.rows
+        self._multiline += part.multiline
+        if part.path is None:
+            return
+        if self._handle is None:
+            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            self._handle.write(self.header)
+        self._handle.flush()
+        with part.path.open("rb") as source:
+            source.readline()
+            shutil.copyfileobj(source, self._handle.buffer, _COPY_BLOCK)
+        part.path.unlink()
+
     def drop(self, keys: set[tuple[str, ...]]) -> None:
         """Remove the rows of ``keys`` (written before a later line replaced them)."""
         before = len(self._multiline)
@@ -153,6 +195,15 @@ class _Group:
                 handle.writelines(text for _, text in self._multiline)
             files.append(self.multiline_path)
         return files
+
+
+@dataclass
+class _GroupPart:
+    """The rows one part of the input gave a group: a file (header first) and held rows."""
+
+    rows: int
+    path: Path | None
+    multiline: list[tuple[tuple[str, ...], str]]
 
 
 @dataclass
@@ -256,8 +307,13 @@ _STAMPS = ["created_at:datetime", "updated_at:datetime"]
 
 
 class _Builder:
-    def __init__(self, directory: Path, *, now: datetime, progress: Progress | None) -> None:
+    def __init__(
+        self, directory: Path, *, now: datetime, progress: Progress | None, part: bool = False
+    ) -> None:
         self.directory = directory
+        # One later part of a split input (another process): whatever depends on the lines
+        # before it (repeats, the first error) is left to the builder that absorbs it.
+        self.part = part
         self.now = now
         self.now_text = now.isoformat()
         self.progress = progress
@@ -281,6 +337,15 @@ class _Builder:
         self.fixups: dict[str, dict[str, Any]] = {}
         self.groups: dict[str, _Group] = {}
         self.labels: dict[str, str] = {}
+        # A part's later lines of a node id (line, position, kind code) and its rows that
+        # raised ValueNotStorable: judged when absorbed.
+        self.later_nodes: list[tuple[int, int, int]] = []
+        self.unstorable: list[LineError] = []
+        # Lines of absorbed parts whose row was written although an earlier part had the
+        # record (the part could not know): settle_repeats takes those rows back.
+        self.cross_nodes: list[tuple[int, str]] = []
+        self.cross_runs: list[int] = []
+        self.cross_run_edges: list[int] = []
         self.types: dict[str, str] = {}
         node_header = ["id:ID(Artifact)", *_NODE_COLUMNS.header(), *_STAMPS]
         for kind in _KINDS:
@@ -310,18 +375,25 @@ class _Builder:
         (self.types if relationship else self.labels)[name] = target
 
     # ------------------------------------------------------------------ reading
-    def read(self, path: Path) -> None:
+    def read(self, path: Path, span: tuple[int, int] | None = None, first_line: int = 1) -> None:
+        """Read ``path``, or the lines in the byte range ``span`` (numbered from
+        ``first_line``)."""
         counter = LineCounter()
+        counter.lines = first_line - 1
         report: Callable[[int], None] | None = None
         if self.progress is not None:
             progress = self.progress
             report = lambda n: progress("parse", n, None)  # noqa: E731
+        unstorable = self.unstorable if self.part else self.errors
         with path.open("rb") as handle:
-            for line, record in iter_records(handle, self.errors, counter=counter, progress=report):
+            lines = handle if span is None else range_lines(handle, *span)
+            for line, record in iter_records(
+                lines, self.errors, counter=counter, progress=report, first_line=first_line
+            ):
                 try:
                     self._record(line, record)
                 except ValueNotStorable as exc:
-                    self.errors.append(LineError(line, f"a value cannot be stored: {exc}"))
+                    unstorable.append(LineError(line, f"a value cannot be stored: {exc}"))
         self.files.lines = counter.lines
 
     def _record(self, line: int, record: Record) -> None:
@@ -352,27 +424,40 @@ class _Builder:
             self.files.risk_ids.add(node_id)
         code = _KIND_CODE[node.node]
         if self.kind[at] != _UNKNOWN:
-            if self.kind[at] != code:
-                seen = _KINDS[self.kind[at]].value
-                self.errors.append(
-                    LineError(line, f"id {node_id!r} was a {seen} on line {self.node_line[at]}")
-                )
-            else:  # merged at the end, as ingest merges later lines into earlier ones
-                self.node_repeats.setdefault(node_id, []).append(line)
+            if self.part:  # an earlier part may hold the first line of this id
+                self.later_nodes.append((line, at, code))
+            else:
+                self._repeat_node(line, at, code)
             return
         self.kind[at] = code
         self.node_line[at] = line
-        if not self.errors:
+        if self.part or not self.errors:
             self._write_node(node_id, node)
 
-    def _write_node(self, node_id: str, node: NodeRecord) -> None:
+    def _repeat_node(self, line: int, at: int, code: int) -> None:
+        node_id = self.names[at]
+        if self.kind[at] != code:
+            seen = _KINDS[self.kind[at]].value
+            self.errors.append(
+                LineError(line, f"id {node_id!r} was a {seen} on line {self.node_line[at]}")
+            )
+        else:  # merged at the end, as ingest merges later lines into earlier ones
+            self.node_repeats.setdefault(node_id, []).append(line)
+
+    def _node_row(self, node_id: str, node: NodeRecord) -> tuple[str, bool, int, dict[str, Any]]:
+        """The CSV row of a node, whether it is multi-line, its property count (without
+        license links) and the lists CSV cannot carry."""
         awkward: dict[str, Any] = {}
         props = node.properties()
         del props["id"]
         cells, multiline, count = _NODE_COLUMNS.cells(props, awkward)
         text = ",".join([_quote(node_id), *cells, self.now_text, self.now_text]) + "\n"
+        return text, multiline, count + 3 + len(awkward), awkward
+
+    def _write_node(self, node_id: str, node: NodeRecord) -> None:
+        text, multiline, count, awkward = self._node_row(node_id, node)
         self.groups[f"nodes-{node.node.value}"].write((node_id,), text, multiline)
-        self.files.properties += count + 3 + len(awkward)
+        self.files.properties += count
         if awkward:
             self.fixups[node_id] = {"id": node_id, "label": node.node.label, "props": awkward}
         else:
@@ -390,10 +475,9 @@ class _Builder:
         self.child.append(child)
         self.parent.append(parent)
         self.edge_kind.append(_EDGE_CODE[edge.edge])
-        self.edge_line.append(line)
-        self.files.conflict_ids.add(self.names[child])
-        self.files.risk_ids.add(self.names[child])
-        if not self.errors:
+        self.edge_line.append(line)  # its child joins conflict_ids and risk_ids in finish()
+        # Rows are only worth writing while the load can still succeed; a part cannot know.
+        if self.part or not self.errors:
             self._write_edge(self.names[child], self.names[parent], edge)
 
     def _write_edge(self, child: str, parent: str, edge: EdgeRecord) -> None:
@@ -411,32 +495,161 @@ class _Builder:
             self.run_repeats.setdefault(run.id, []).append(line)
             return
         self.run_line[run.id] = line
-        if not self.errors:
+        if self.part or not self.errors:
             self._write_run(run)
 
-    def _write_run(self, run: RunRecord) -> None:
+    def _run_row(self, run: RunRecord) -> tuple[str, bool, int]:
         props = run.properties()
         del props["id"]
         cells, multiline, count = _RUN_COLUMNS.cells(props, {})
         text = ",".join([_quote(run.id), *cells, self.now_text, self.now_text]) + "\n"
+        return text, multiline, count + 2
+
+    def _write_run(self, run: RunRecord) -> None:
+        text, multiline, count = self._run_row(run)
         self.groups["nodes-run"].write((run.id,), text, multiline)
-        self.files.properties += count + 2
+        self.files.properties += count
 
     def _run_edge(self, line: int, edge: RunEdgeRecord) -> None:
         self.run_edge_records.append((line, edge))
         key = (edge.from_, edge.to, edge.edge.value)
         repeated = key in self.run_edge_last
         self.run_edge_last[key] = line
-        if not self.errors and not repeated:
+        if (self.part or not self.errors) and not repeated:
             self._write_run_edge(edge)
 
-    def _write_run_edge(self, edge: RunEdgeRecord) -> None:
+    def _run_edge_row(self, edge: RunEdgeRecord) -> tuple[str, bool, int]:
         props = edge.properties()
         props_cells, multiline, count = _RUN_EDGE_COLUMNS.cells(props, {})
         text = ",".join([_quote(edge.from_), _quote(edge.to), *props_cells, self.now_text])
-        group = self.groups[f"rels-{edge.edge.value}"]
-        group.write((edge.from_, edge.to), text + "\n", multiline)
-        self.files.properties += count + 1
+        return text + "\n", multiline, count + 1
+
+    def _write_run_edge(self, edge: RunEdgeRecord) -> None:
+        text, multiline, count = self._run_edge_row(edge)
+        self.groups[f"rels-{edge.edge.value}"].write((edge.from_, edge.to), text, multiline)
+        self.files.properties += count
+
+    # ------------------------------------------------------------------ split inputs
+    def result(self) -> _Part:
+        """What this part read, for the builder of the lines before it."""
+        return _Part(
+            lines=self.files.lines,
+            errors=self.errors,
+            unstorable=self.unstorable,
+            names=self.names,
+            kind=bytes(self.kind),
+            node_line=self.node_line.tobytes(),
+            later_nodes=self.later_nodes,
+            child=self.child.tobytes(),
+            parent=self.parent.tobytes(),
+            edge_kind=bytes(self.edge_kind),
+            edge_line=self.edge_line.tobytes(),
+            run_line=self.run_line,
+            run_repeats=self.run_repeats,
+            run_edge_records=self.run_edge_records,
+            license_uses=self.license_uses,
+            fixups=self.fixups,
+            properties=self.files.properties,
+            conflicts=self._positions(self.files.conflict_ids),
+            risks=self._positions(self.files.risk_ids),
+            groups={name: group.part() for name, group in self.groups.items()},
+        )
+
+    def _positions(self, ids: set[str]) -> bytes:
+        # Ids as positions: an eighth of the bytes between processes, no second string.
+        found = np.fromiter(map(self.position.__getitem__, ids), dtype=np.int64, count=len(ids))
+        return found.tobytes()
+
+    def absorb(self, part: _Part) -> None:
+        """Take in the next part of the input as if its lines had been read here."""
+        self.errors += part.errors
+        mapping = np.fromiter(map(self._at, part.names), dtype=np.int64, count=len(part.names))
+        kinds = np.frombuffer(part.kind, dtype=np.uint8)
+        first_lines = np.frombuffer(part.node_line, dtype=np.int64)
+        repeats: list[tuple[int, int, int]] = []  # (line, position, kind) in line order
+        cross: set[int] = set()
+        for local in np.flatnonzero(kinds != _UNKNOWN).tolist():
+            at, code, line = int(mapping[local]), int(kinds[local]), int(first_lines[local])
+            if self.kind[at] == _UNKNOWN:
+                self.kind[at] = code
+                self.node_line[at] = line
+            else:  # the part wrote this node, a repeat of an earlier part's
+                repeats.append((line, at, code))
+                self.cross_nodes.append((line, self.names[at]))
+                cross.add(line)
+        repeats += [(line, int(mapping[local]), code) for line, local, code in part.later_nodes]
+        for line, at, code in sorted(repeats):
+            self._repeat_node(line, at, code)
+        crossed = {self.names[at] for line, at, _ in repeats if line in cross}
+        for node_id, fixup in part.fixups.items():
+            if node_id not in crossed:
+                self.fixups[node_id] = fixup
+
+        self.child.frombytes(mapping[np.frombuffer(part.child, dtype=np.int64)].tobytes())
+        self.parent.frombytes(mapping[np.frombuffer(part.parent, dtype=np.int64)].tobytes())
+        self.edge_kind += part.edge_kind
+        self.edge_line.frombytes(part.edge_line)
+
+        run_repeats = [
+            (line, run_id) for run_id, lines in part.run_repeats.items() for line in lines
+        ]
+        for run_id, line in part.run_line.items():
+            if run_id in self.run_line:
+                run_repeats.append((line, run_id))
+                self.cross_runs.append(line)
+                cross.add(line)
+            else:
+                self.run_line[run_id] = line
+        for line, run_id in sorted(run_repeats):
+            self.run_repeats.setdefault(run_id, []).append(line)
+        seen: set[tuple[str, str, str]] = set()
+        for line, edge in part.run_edge_records:
+            key = (edge.from_, edge.to, edge.edge.value)
+            if key not in seen:
+                seen.add(key)
+                if key in self.run_edge_last:
+                    self.cross_run_edges.append(line)
+                    cross.add(line)
+            self.run_edge_last[key] = line
+        self.run_edge_records += part.run_edge_records
+
+        self.license_uses.update(part.license_uses)
+        self.files.properties += part.properties
+        for ids, positions in (
+            (self.files.conflict_ids, part.conflicts),
+            (self.files.risk_ids, part.risks),
+        ):
+            at = mapping[np.frombuffer(positions, dtype=np.int64)].tolist()
+            ids.update(map(self.names.__getitem__, at))
+        for name, group_part in part.groups.items():
+            self.groups[name].absorb(group_part)
+        # Read here, a repeat's row is never written, so it cannot fail.
+        self.unstorable += [e for e in part.unstorable if e.line not in cross]
+        self.files.lines = part.lines
+
+    def settle_unstorable(self) -> None:
+        """Read in one piece, rows stop being written at the first error: so of the parts'
+        unstorable rows only the first counts, and only if no other error comes before it."""
+        if not self.unstorable:
+            return
+        first = min(self.unstorable, key=lambda e: e.line)
+        if all(first.line < e.line for e in self.errors):
+            self.errors.append(first)
+
+    def read_split(self, path: Path, spans: list[tuple[int, int]]) -> None:
+        """Read the first span here and each later one in a process of its own."""
+        # spawn, not fork: the caller may run threads (a driver, a server).
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(len(spans) - 1, mp_context=context) as pool:
+            futures = [
+                pool.submit(_read_part, path, span, self.directory / f"part-{at}", self.now)
+                for at, span in enumerate(spans[1:], start=1)
+            ]
+            self.read(path, spans[0])
+            for at, future in enumerate(futures, start=1):
+                self.absorb(_load_part(future.result()))
+                shutil.rmtree(self.directory / f"part-{at}")
+        self.settle_unstorable()
 
     # ------------------------------------------------------------------ whole-input checks
     def check(self, source: str) -> None:
@@ -525,7 +738,10 @@ class _Builder:
             wanted.update(extra)
         wanted.update(int(lines[i]) for i in last_edges.values())
         wanted.update(run_edges[key] for key in repeated_run_edges)
+        wanted.update(line for line, _ in self.cross_nodes)
+        wanted.update(self.cross_runs + self.cross_run_edges)
         records = _read_lines(path, wanted)
+        self._take_back(records)
 
         for node_id, extra in self.node_repeats.items():
             first = records[int(self.node_line[self.position[node_id]])]
@@ -560,9 +776,41 @@ class _Builder:
             self.groups[f"rels-{run_edge.edge.value}"].drop({(run_edge.from_, run_edge.to)})
             self._write_run_edge(run_edge)
 
+    def _take_back(self, records: dict[int, Record]) -> None:
+        """Undo what a part's rows for repeats of earlier parts' records counted; the rows
+        themselves go with the first rows of their keys below. A row that raised
+        ValueNotStorable was never written."""
+        links: set[tuple[str, ...]] = set()
+        for line, node_id in self.cross_nodes:
+            node = records[line]
+            assert isinstance(node, NodeRecord)
+            with contextlib.suppress(ValueNotStorable):
+                self.files.properties -= self._node_row(node_id, node)[2]
+                if node.license is not None:
+                    keys = license_keys(node.license)
+                    links.update((node_id, key) for key in keys)
+                    self.license_uses.subtract(keys)
+                    self.files.properties -= 2 * len(keys)
+        if links:
+            self.groups["rels-LICENSED_UNDER"].drop(links)
+        for line in self.cross_runs:
+            run = records[line]
+            assert isinstance(run, RunRecord)
+            with contextlib.suppress(ValueNotStorable):
+                self.files.properties -= self._run_row(run)[2]
+        for line in self.cross_run_edges:
+            run_edge = records[line]
+            assert isinstance(run_edge, RunEdgeRecord)
+            with contextlib.suppress(ValueNotStorable):
+                self.files.properties -= self._run_edge_row(run_edge)[2]
+
     # ------------------------------------------------------------------ bookkeeping, files
     def finish(self, *, audit: WriteAudit, epoch: int) -> ImportFiles:
         files = self.files
+        # Once per child instead of two set additions per edge line.
+        children = np.unique(np.frombuffer(self.child, dtype=np.int64)).tolist()
+        files.conflict_ids.update(map(self.names.__getitem__, children))
+        files.risk_ids.update(map(self.names.__getitem__, children))
         artifact_ids = [n for n, k in zip(self.names, self.kind, strict=True) if k != _UNKNOWN]
         licenses = sorted(k for k, uses in self.license_uses.items() if uses > 0)
         self._group("nodes-license", "License", ["id:ID(License)"], 1)
@@ -623,6 +871,53 @@ class _Builder:
         return files
 
 
+@dataclass
+class _Part:
+    """What one part of a split input gave (positions are the part's own)."""
+
+    lines: int
+    errors: list[LineError]
+    unstorable: list[LineError]
+    names: list[str]
+    kind: bytes
+    node_line: bytes
+    later_nodes: list[tuple[int, int, int]]
+    child: bytes
+    parent: bytes
+    edge_kind: bytes
+    edge_line: bytes
+    run_line: dict[str, int]
+    run_repeats: dict[str, list[int]]
+    run_edge_records: list[tuple[int, RunEdgeRecord]]
+    license_uses: Counter[str]
+    fixups: dict[str, dict[str, Any]]
+    properties: int
+    conflicts: bytes  # positions of conflict_ids, risk_ids
+    risks: bytes
+    groups: dict[str, _GroupPart]
+
+
+def _read_part(path: Path, span: tuple[int, int], directory: Path, now: datetime) -> Path:
+    """Read one later part of a split input (in a process of its own); returns the file
+    its :class:`_Part` is pickled in (streamed both ways: no copy of it in memory)."""
+    directory.mkdir()
+    builder = _Builder(directory, now=now, progress=None, part=True)
+    builder.read(path, span, first_line=lines_before(path, span[0]) + 1)
+    result = builder.result()
+    del builder
+    target = directory / "part.pickle"
+    with target.open("wb") as handle:
+        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return target
+
+
+def _load_part(path: Path) -> _Part:
+    with path.open("rb") as handle:
+        part = pickle.load(handle)
+    assert isinstance(part, _Part)
+    return part
+
+
 def _read_lines(path: Path, wanted: set[int]) -> dict[int, Record]:
     """The records on the ``wanted`` lines (already validated once)."""
     found: dict[int, Record] = {}
@@ -642,11 +937,20 @@ def write_import_files(
     epoch: int,
     source: str,
     progress: Progress | None = None,
+    processes: int | None = None,
+    part_bytes: int = PART_BYTES,
 ) -> ImportFiles:
     """Validate ``path`` as an all-or-nothing ingest would (raising the same errors) and
-    write the importer's CSV files into ``directory``."""
+    write the importer's CSV files into ``directory``.
+
+    The parse runs in up to ``processes`` processes (default: the usable cores), each on
+    a line-aligned part of at least ``part_bytes``; the result is the same either way."""
     builder = _Builder(directory, now=now, progress=progress)
-    builder.read(path)
+    spans = split_spans(path, processes or parse_processes(), part_bytes)
+    if len(spans) > 1:
+        builder.read_split(path, spans)
+    else:
+        builder.read(path)
     builder.check(source)
     builder.settle_repeats(path)
     return builder.finish(audit=audit, epoch=epoch)

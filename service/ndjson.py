@@ -112,12 +112,14 @@ def iter_records(
     *,
     counter: LineCounter | None = None,
     progress: Callable[[int], None] | None = None,
+    first_line: int = 1,
 ) -> Iterator[tuple[int, Record]]:
     """Validate line by line, yielding (line number, record); bad lines go to ``errors``.
 
-    Streaming, so a bulk load need not hold every record at once."""
-    number = 0
-    for number, raw in enumerate(lines, start=1):
+    Streaming, so a bulk load need not hold every record at once. ``first_line`` numbers
+    a part of a file (a parse split across processes)."""
+    number = first_line - 1
+    for number, raw in enumerate(lines, start=first_line):
         if progress is not None and number % 1000 == 0:
             progress(number)
         if counter is not None:

@@ -161,3 +161,72 @@ def env_for_cli(neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Se
 def pytest_report_header(config: pytest.Config) -> str:
     uri = os.environ.get("NEO4J_URI")
     return f"neo4j: {uri or 'docker container or provgraph-managed local server'}"
+
+
+def awkward_records() -> list[dict[str, Any]]:
+    """Values CSV makes hard: quotes, commas, line breaks, empty strings and lists, list
+    elements with the array delimiter; a node given twice (merged), an edge given twice
+    (the last wins), runs and run edges, edges with and without valid_from."""
+    return [
+        {
+            "node": "source",
+            "id": "odd:src",
+            "name": 'a "quoted", comma\nand a new line',
+            "human": False,
+            "records": 2**62,
+            "attrs": {"x": [1, "two"], "y": None},
+        },
+        {
+            "node": "dataset",
+            "id": "odd:ds",
+            "name": "",
+            "license": "MIT AND (Apache-2.0 OR BSD-3-Clause)",
+            "notices": ["MIT"],
+            "intended_use": "research",
+            "modality": "text",
+        },
+        {
+            "node": "model",
+            "id": "odd:model",
+            "name": "Ünïcode ✓ model",
+            "competes_with": [],
+            "vendor": "v;1",
+            "family": "f",
+            "weights": "open",
+            "model_type": "llm",
+            "org_mau": 5,
+        },
+        {"node": "model", "id": "odd:model2", "competes_with": ["a;b", "c"], "notices": [""]},
+        {"node": "dataset", "id": "odd:ds", "version": "2", "license": "CC-BY-4.0"},
+        {
+            "edge": "DERIVED_FROM",
+            "from": "odd:ds",
+            "to": "odd:src",
+            "records": 1,
+            "transform": "tab\there",
+            "valid_from": "2024-01-02",
+            "valid_to": "2025-03-04T05:06:07+02:00",
+        },
+        {"edge": "DERIVED_FROM", "from": "odd:ds", "to": "odd:src", "records": 3, "run": "r1"},
+        {
+            "edge": "GENERATED_BY",
+            "from": "odd:ds",
+            "to": "odd:model",
+            "prompt_template": "{x}",
+            "waivers": [{"license": "MIT", "granted_by": "me", "date": "2024-05-06"}],
+        },
+        {"edge": "FINE_TUNED_FROM", "from": "odd:model2", "to": "odd:model", "method": "adapter"},
+        {"edge": "TRAINED_ON", "from": "odd:model", "to": "odd:src", "split": "train"},
+        {
+            "node": "run",
+            "id": "odd:run",
+            "kind": "generation",
+            "status": "running",
+            "started_at": "2026-01-01T00:00:00Z",
+            "params": {"t": 0.7},
+        },
+        {"node": "run", "id": "odd:run", "status": "succeeded", "ended_at": "2026-01-02T00:00:00Z"},
+        {"edge": "USED", "from": "odd:run", "to": "odd:model", "role": "generator"},
+        {"edge": "PRODUCED_BY", "from": "odd:ds", "to": "odd:run", "records": 7},
+        {"edge": "PRODUCED_BY", "from": "odd:ds", "to": "odd:run", "records": 8},
+    ]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import cli_runner, free_port, throwaway_neo4j, use_managed_home
+from conftest import awkward_records, cli_runner, free_port, throwaway_neo4j, use_managed_home
 from neo4j.time import DateTime
 
 from bench.enrich import enrich, write_ndjson
@@ -70,75 +70,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield settings
 
 
-def _awkward_records() -> list[dict[str, Any]]:
-    """Values CSV makes hard: quotes, commas, line breaks, empty strings and lists, list
-    elements with the array delimiter; a node given twice (merged), an edge given twice
-    (the last wins), runs and run edges, edges with and without valid_from."""
-    return [
-        {
-            "node": "source",
-            "id": "odd:src",
-            "name": 'a "quoted", comma\nand a new line',
-            "human": False,
-            "records": 2**62,
-            "attrs": {"x": [1, "two"], "y": None},
-        },
-        {
-            "node": "dataset",
-            "id": "odd:ds",
-            "name": "",
-            "license": "MIT AND (Apache-2.0 OR BSD-3-Clause)",
-            "notices": ["MIT"],
-            "intended_use": "research",
-            "modality": "text",
-        },
-        {
-            "node": "model",
-            "id": "odd:model",
-            "name": "Ünïcode ✓ model",
-            "competes_with": [],
-            "vendor": "v;1",
-            "family": "f",
-            "weights": "open",
-            "model_type": "llm",
-            "org_mau": 5,
-        },
-        {"node": "model", "id": "odd:model2", "competes_with": ["a;b", "c"], "notices": [""]},
-        {"node": "dataset", "id": "odd:ds", "version": "2", "license": "CC-BY-4.0"},
-        {
-            "edge": "DERIVED_FROM",
-            "from": "odd:ds",
-            "to": "odd:src",
-            "records": 1,
-            "transform": "tab\there",
-            "valid_from": "2024-01-02",
-            "valid_to": "2025-03-04T05:06:07+02:00",
-        },
-        {"edge": "DERIVED_FROM", "from": "odd:ds", "to": "odd:src", "records": 3, "run": "r1"},
-        {
-            "edge": "GENERATED_BY",
-            "from": "odd:ds",
-            "to": "odd:model",
-            "prompt_template": "{x}",
-            "waivers": [{"license": "MIT", "granted_by": "me", "date": "2024-05-06"}],
-        },
-        {"edge": "FINE_TUNED_FROM", "from": "odd:model2", "to": "odd:model", "method": "adapter"},
-        {"edge": "TRAINED_ON", "from": "odd:model", "to": "odd:src", "split": "train"},
-        {
-            "node": "run",
-            "id": "odd:run",
-            "kind": "generation",
-            "status": "running",
-            "started_at": "2026-01-01T00:00:00Z",
-            "params": {"t": 0.7},
-        },
-        {"node": "run", "id": "odd:run", "status": "succeeded", "ended_at": "2026-01-02T00:00:00Z"},
-        {"edge": "USED", "from": "odd:run", "to": "odd:model", "role": "generator"},
-        {"edge": "PRODUCED_BY", "from": "odd:ds", "to": "odd:run", "records": 7},
-        {"edge": "PRODUCED_BY", "from": "odd:ds", "to": "odd:run", "records": 8},
-    ]
-
-
 @pytest.fixture(scope="module")
 def input_file(tmp_path_factory: pytest.TempPathFactory, example_file: Path) -> Path:
     path = tmp_path_factory.mktemp("bulk-input") / SOURCE
@@ -148,7 +79,7 @@ def input_file(tmp_path_factory: pytest.TempPathFactory, example_file: Path) -> 
     with path.open("w", encoding="utf-8") as out:
         out.write(example_file.read_text(encoding="utf-8"))
         out.write("\n")  # a blank line: counted, skipped
-        out.writelines(json.dumps(r) + "\n" for r in _awkward_records())
+        out.writelines(json.dumps(r) + "\n" for r in awkward_records())
         out.write(bench_file.read_text(encoding="utf-8"))
     return path
 
@@ -187,8 +118,13 @@ def test_bulk_refuses_bad_input_exactly_as_ingest_and_writes_nothing(
             with path.open("rb") as handle:
                 lines = handle.readlines()
             normal = _errors(lambda lines=lines, p=path: ingest_lines(store, lines, source=p.name))
-            bulk = _errors(lambda p=path: bulk_ingest(managed, p, source=p.name))
-            assert bulk == normal
+            for processes in (1, 2):  # the parse in one process and split in two
+                bulk = _errors(
+                    lambda p=path, n=processes: bulk_ingest(
+                        managed, p, source=p.name, processes=n, part_bytes=1
+                    )
+                )
+                assert bulk == normal
         assert normal[0] == "CycleRefused" and len(normal[1][1]) == 4
         assert census(store).nodes == 1  # the lock node only: nothing was written
 
@@ -250,7 +186,8 @@ def test_bulk_import_writes_exactly_the_graph_ingest_writes(
     normal_window = (began, datetime.now(UTC))
 
     began = datetime.now(UTC)
-    bulk = bulk_ingest(managed, input_file, source=SOURCE, alerts=False)
+    # The parse split in two (test_import_files: the same files as in one process).
+    bulk = bulk_ingest(managed, input_file, source=SOURCE, alerts=False, processes=2, part_bytes=1)
     bulk_window = (began, datetime.now(UTC))
     # Restarted as it ran (the heap and page cache this module gave it), not with defaults.
     assert configured_memory(managed.home / "neo4j" / "conf") == ("1g", "256m")
