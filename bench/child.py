@@ -88,7 +88,12 @@ def bulk(home: str, path: str) -> dict[str, Any]:
     return {"method": "bulk (neo4j-admin import)", **_result(report, seconds, phases)}
 
 
-LICENSES_MEMORY_CAP = 4 * 1024**3
+# Address space, not RSS: since license reports read their ancestry through the lineage
+# index, the child also builds the 1M-node index in a thread (numpy temporaries, a malloc
+# arena per thread), and at 4 GiB the driver's buffers failed to grow mid-report at L
+# (BufferError, 2026-12-02 06:16). Reports are bounded by the KB now; the cap only guards
+# the shared machine.
+LICENSES_MEMORY_CAP = 12 * 1024**3
 INGEST_TIMEOUT_S = 900.0
 
 
