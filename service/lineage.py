@@ -60,6 +60,9 @@ MAX_LIMIT = 10_000
 MAX_IDS_LIMIT = 1_000_000  # ids only: ~30 bytes each in JSON
 MAX_DEPTH = 10_000
 _CURSOR_PREFIX = "v1:"
+# The Cypher closure queries, (upstream, downstream): pages with properties, and ids only.
+_PAGES = ("lineage_upstream", "lineage_downstream")
+_IDS = ("lineage_upstream_ids", "lineage_downstream_ids")
 
 
 class Subgraph(BaseModel):
@@ -146,9 +149,28 @@ def lineage(
         indexed = _from_index(store, artifact_id, direction, max_depth, kinds, after, limit)
         if indexed is not None:
             return indexed
-    query = "lineage_upstream" if direction is Direction.UPSTREAM else "lineage_downstream"
+    row = _closure_row(store, _PAGES, artifact_id, direction, max_depth, kinds, as_of, after, limit)
+    total, remaining, beyond = row["total"], row["remaining"], bool(row["beyond_depth"])
+    nodes = [artifact_props(n) for n in row["nodes"]]
+    edges = [edge_props(e) for e in row["edges"]]
+    return _answer(artifact_id, direction, nodes, edges, total, remaining, beyond)
+
+
+def _closure_row(
+    store: Store,
+    queries: tuple[str, str],
+    artifact_id: str,
+    direction: Direction,
+    max_depth: int | None,
+    kinds: list[str],
+    as_of: datetime | None,
+    after: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    """The one row of a Cypher closure query, ``queries`` being the (upstream, downstream)
+    pair of pages or of ids; NotFound for an unknown artifact."""
     rows = store.query(
-        query,
+        queries[0] if direction is Direction.UPSTREAM else queries[1],
         max_depth=max_depth,
         id=artifact_id,
         edge_kinds=kinds,
@@ -159,11 +181,7 @@ def lineage(
     )
     if not rows:
         raise NotFound(artifact_id)
-    row = rows[0]
-    total, remaining, beyond = row["total"], row["remaining"], bool(row["beyond_depth"])
-    nodes = [artifact_props(n) for n in row["nodes"]]
-    edges = [edge_props(e) for e in row["edges"]]
-    return _answer(artifact_id, direction, nodes, edges, total, remaining, beyond)
+    return rows[0]
 
 
 def _answer(
@@ -287,20 +305,8 @@ def lineage_ids(
         indexed = _ids_from_index(store, artifact_id, direction, max_depth, kinds, cursor, limit)
         if indexed is not None:
             return indexed
-    query = "lineage_upstream_ids" if direction is Direction.UPSTREAM else "lineage_downstream_ids"
-    rows = store.query(
-        query,
-        max_depth=max_depth,
-        id=artifact_id,
-        edge_kinds=kinds,
-        as_of=as_of_instant(as_of),
-        after=decode_cursor(cursor) if cursor else None,
-        limit=limit,
-        depth_bounded=max_depth is not None,
-    )
-    if not rows:
-        raise NotFound(artifact_id)
-    row = rows[0]
+    after = decode_cursor(cursor) if cursor else None
+    row = _closure_row(store, _IDS, artifact_id, direction, max_depth, kinds, as_of, after, limit)
     ids = list(row["ids"])
     more = row["remaining"] > len(ids)
     reason: TruncatedReason | None = (
