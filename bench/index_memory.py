@@ -29,7 +29,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from bench.enrich import enrich, node_id, write_ndjson
+from bench.servers import run_json_module
 from bench.supply_chain import REL_NAMES, generate
 
 HEAP = "1g"  # the managed Neo4j of --neo4j: small, other work shares the machine
@@ -195,16 +195,7 @@ def measure_database(uri: str) -> dict[str, Any]:
 
 
 def _child(*args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.index_memory", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr)
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    return run_json_module("bench.index_memory", *args)
 
 
 def with_neo4j(nodes: int, hold: bool) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,13 @@ from bench.oracle import Oracle
 from bench.other_questions import concurrency_question, license_question, risk_question
 from bench.relational import RelationalBaseline
 from bench.report import markdown, targets
-from bench.servers import ApiServer, BenchSetupError, PostgresServer, neo4j_for_bench
+from bench.servers import (
+    ApiServer,
+    BenchSetupError,
+    PostgresServer,
+    neo4j_for_bench,
+    run_json_module,
+)
 from bench.supply_chain import (
     LADDER_DIGESTS,
     REFERENCE_DIGESTS,
@@ -78,16 +83,7 @@ def _say(message: str) -> None:
 
 
 def _child(*args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.child", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise BenchSetupError(f"{' '.join(args)} failed: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    return run_json_module("bench.child", *args)
 
 
 def _ingest(uri: str, path: Path) -> dict[str, Any]:

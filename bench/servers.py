@@ -5,6 +5,7 @@ baseline. Everything listens on loopback ports chosen at run time."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
 import shutil
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -38,6 +40,18 @@ UNPRIVILEGED_USER = "nobody"
 
 class BenchSetupError(RuntimeError):
     """A prerequisite of the benchmark is missing; the message says how to get it."""
+
+
+def run_json_module(module: str, *args: str) -> dict[str, Any]:
+    """``python -m module args`` in a child process (its memory is its own); its stdout
+    is one JSON object. A failure raises BenchSetupError with the end of its stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise BenchSetupError(f"{module} {' '.join(args)} failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 def free_port() -> int:
