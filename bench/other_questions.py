@@ -59,6 +59,8 @@ def license_question(ctx: Context, qid: str, data: Dataset, node: int) -> dict[s
         result["status"] = "not finished: domain report ran out of its 4 GB memory cap"
         return result
     if done.returncode != 0:
+        # The whole traceback to the log: the check's message keeps only its end.
+        ctx.say(f"{qid}: the domain report failed; its stderr:\n{done.stderr}")
         ctx.checks.true(qid, f"domain report failed: {done.stderr[-500:]}", False)
         result["status"] = "failed"
         return result
