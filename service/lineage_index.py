@@ -554,9 +554,11 @@ def page_props(item: dict[str, Any]) -> dict[str, Any] | None:
     """The properties of a ``lineage_page`` node or edge as a plain dict sorted by key (as
     ``records`` makes them), datetimes as ISO text; None when a datetime text has another
     shape (then the caller lets Cypher answer)."""
-    props = {
+    found: dict[str, Any] = item["props"]
+    props = {  # None: one of the query's datetime keys that this item does not have
         key: value if value.__class__ in _SCALARS else plain(value)
-        for key, value in sorted(item["props"])
+        for key, value in sorted(found.items())
+        if value is not None
     }
     for key in item["zoned"]:
         iso = driver_iso(props[key])

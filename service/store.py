@@ -1,15 +1,21 @@
 """The only module that talks to Neo4j: it runs named queries from ``provgraph.cypher``.
 
-Reads go through ``execute_read`` and writes through ``execute_write`` (managed
+Multi-query reads go through ``execute_read`` and writes through ``execute_write`` (managed
 transactions: the driver retries transient errors, and a cluster routes reads to
-secondaries). Every call names the database, so no round trip is spent resolving it.
+secondaries). A one-query read (``Store.query``) runs as an auto-commit transaction in a
+read session: RUN and PULL go in one round trip, where a managed transaction adds BEGIN
+and COMMIT; one statement reads a consistent snapshot on its own, and transient failures
+are retried here as the driver would. Every call names the database, so no round trip is
+spent resolving it.
 Driver errors become provgraph errors here and nowhere else.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -34,6 +40,7 @@ _DRIVER_OPTIONS: dict[str, Any] = {
     "max_transaction_retry_time": 5.0,
     "notifications_min_severity": "OFF",
 }
+_RETRY_FIRST_DELAY_S = 0.1  # then doubled, with jitter, as the driver's managed retries
 
 
 @dataclass
@@ -82,15 +89,8 @@ class Tx:
         the write's graph-change counts. ``raw``: values as the driver decoded them, not walked by
         ``Record.data()`` (for queries that return only lists, maps and scalars: walking
         large nested answers took a third of a lineage page's time)."""
-        params = {**(params or {}), **named}
-        text = cypher.load(name)
-        if cypher.DEPTH_MARKER in text:
-            text = cypher.with_depth(text, max_depth)
-        result = self._tx.run(text, params)
-        rows = [
-            dict(zip(record.keys(), record, strict=True)) if raw else record.data()
-            for record in result
-        ]
+        result = self._tx.run(_text(name, max_depth), {**(params or {}), **named})
+        rows = _rows(result, raw)
         if self._counts is not None and counted:
             self._counts.add(result.consume().counters)
         return rows
@@ -104,6 +104,20 @@ class Tx:
         for record in result:
             keys = keys or list(record.keys())
             yield dict(zip(keys, record, strict=True))
+
+
+def _text(name: str, max_depth: int | None) -> str:
+    """The text of query ``name``; the depth bound is spliced only through ``cypher.with_depth``."""
+    text: str = cypher.load(name)
+    if cypher.DEPTH_MARKER in text:
+        text = cypher.with_depth(text, max_depth)
+    return text
+
+
+def _rows(result: Iterable[neo4j.Record], raw: bool) -> list[dict[str, Any]]:
+    return [
+        dict(zip(record.keys(), record, strict=True)) if raw else record.data() for record in result
+    ]
 
 
 def resolve_connection(settings: Settings) -> tuple[str, tuple[str, str] | None]:
@@ -204,14 +218,31 @@ class Store:
         raw: bool = False,
         **named: Any,
     ) -> list[dict[str, Any]]:
-        """Run one named read query (parameters as for ``Tx.run``)."""
-        return self.read(lambda tx: tx.run(name, params, max_depth=max_depth, raw=raw, **named))
+        """Run one named read query (parameters as for ``Tx.run``) as an auto-commit
+        transaction in a read session: one round trip instead of three (see the module doc).
+        Retryable failures are retried for up to ``max_transaction_retry_time``, as
+        ``execute_read`` would."""
+        query = neo4j.Query(_text(name, max_depth), timeout=self.timeout)
+        values = {**(params or {}), **named}
+        deadline = time.monotonic() + _DRIVER_OPTIONS["max_transaction_retry_time"]
+        delay = _RETRY_FIRST_DELAY_S
+        with self._errors():
+            while True:
+                try:
+                    with self._driver.session(
+                        database=self.database, default_access_mode=neo4j.READ_ACCESS
+                    ) as session:
+                        return _rows(session.run(query, values), raw)
+                except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as exc:
+                    if not exc.is_retryable() or time.monotonic() + delay > deadline:
+                        raise
+                log.debug("read %s failed with a retryable error; retrying", name)
+                time.sleep(delay * random.uniform(0.8, 1.2))
+                delay *= 2
 
     def explain(self, name: str, *, max_depth: int | None = None, **params: Any) -> list[str]:
         """Operator names of the plan of a named query (for tests and `docs/queries.md`)."""
-        text = cypher.load(name)
-        if cypher.DEPTH_MARKER in text:
-            text = cypher.with_depth(text, max_depth)
+        text = _text(name, max_depth)
         with self._errors(), self._driver.session(database=self.database) as session:
             plan = session.run("EXPLAIN " + text, params).consume().plan
         operators: list[str] = []
