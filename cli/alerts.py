@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from provgraph.cli.common import JsonOption, connect, out, print_json
+from provgraph.cli.common import JsonOption, connect, err, out, print_json
 from provgraph.service import alerts
 from provgraph.service.errors import InvalidInput
 
@@ -49,7 +49,7 @@ def alerts_command(
     with connect(schema=True) as store:
         if scan:
             result = alerts.scan_conflicts(store, prefix=prefix)
-            out.print(f"scanned {result.artifacts:,} artifacts", style="dim")
+            err.print(f"scanned {result.artifacts:,} artifacts", style="dim")  # stdout: the list
         found = alerts.list_alerts(
             store,
             status=status,

@@ -143,9 +143,12 @@ def _report_alerts(result: IngestReport) -> None:
         return
     if not summary.evaluated:
         err.print(f"[yellow]conflicts not re-checked[/]: {escape(summary.detail or '')}")
-        return
     if summary.opened:
         err.print(f"[red]{summary.opened} new conflict alert(s)[/]: see provgraph alerts")
+    if summary.risk_evaluated is False:
+        err.print(f"[yellow]risk not re-assessed[/]: {escape(summary.risk_detail or '')}")
+    if summary.risk_opened:
+        err.print(f"[red]{summary.risk_opened} new risk alert(s)[/]: see provgraph risk-alerts")
     if summary.deliveries_queued:
         from provgraph.service.alerts import deliver_pending
 

@@ -9,10 +9,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, out, print_json
+from provgraph.cli.common import DATE_FORMATS, JsonOption, connect, err, out, print_json
 from provgraph.service.manifests import records_from
 from provgraph.service.risk import RiskReport, RiskThresholds, risk_report
-from provgraph.service.risk_alerts import list_risk_alerts
+from provgraph.service.risk_alerts import list_risk_alerts, scan_risk_alerts
 from provgraph.service.settings import Settings
 
 __all__ = ["records_command", "risk_alerts_command", "risk_command"]
@@ -129,10 +129,24 @@ def risk_alerts_command(
     status: Annotated[str | None, typer.Option(help="open or resolved.")] = None,
     artifact: Annotated[str | None, typer.Option(help="Only this artifact's alerts.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    scan: Annotated[
+        bool,
+        typer.Option("--scan", help="Re-assess every artifact first (e.g. after bulk loads)."),
+    ] = False,
+    prefix: Annotated[str, typer.Option(help="With --scan: only ids starting with this.")] = "",
     as_json: JsonOption = False,
 ) -> None:
     """Synthetic-data risk alerts that writes raised (newest first)."""
-    with connect() as store:
+    with connect(schema=True) as store:
+        if scan:
+            result = scan_risk_alerts(
+                store, prefix=prefix, thresholds=RiskThresholds.from_settings(Settings.from_env())
+            )
+            err.print(  # stdout carries the list (the JSON with --json)
+                f"scanned {result.artifacts:,} artifacts: {result.opened:,} opened, "
+                f"{result.resolved:,} resolved",
+                style="dim",
+            )
         found = list_risk_alerts(store, status=status, artifact=artifact, limit=limit)
     if as_json:
         print_json(found)

@@ -299,9 +299,14 @@ def _with_risk_alerts(store: Store, summary: AlertsSummary, risk_ids: set[str]) 
         risk = refresh_risk_alerts(store, touched)
     except ProvgraphError as exc:
         log.warning("risk check after the write failed: %s", exc.detail)
-        return summary
+        return summary.model_copy(
+            update={"risk_evaluated": False, "risk_reason": "error", "risk_detail": exc.detail}
+        )
     return summary.model_copy(
         update={
+            "risk_evaluated": risk.evaluated,
+            "risk_reason": risk.reason,
+            "risk_detail": risk.detail,
             "risk_opened": len(risk.opened),
             "risk_resolved": len(risk.resolved),
             "deliveries_queued": summary.deliveries_queued + risk.deliveries_queued,

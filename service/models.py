@@ -492,6 +492,11 @@ class AlertsSummary(BaseModel):
     opened: int = Field(default=0, description="new conflict alerts")
     resolved: int = 0
     deliveries_queued: int = 0
+    risk_evaluated: bool | None = Field(
+        default=None, description="whether risk findings were re-assessed (none: not needed)"
+    )
+    risk_reason: str | None = Field(default=None, description="why risk was not re-assessed")
+    risk_detail: str | None = None
     risk_opened: int = Field(default=0, description="new synthetic-data risk alerts")
     risk_resolved: int = 0
 

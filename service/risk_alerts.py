@@ -20,6 +20,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from provgraph.service.alerts.affected import (
+    DEFAULT_MAX_AFFECTED,
+    affected_artifacts,
+    too_many_detail,
+)
 from provgraph.service.errors import InvalidInput
 from provgraph.service.records import plain
 from provgraph.service.risk import RiskFinding, RiskThresholds, Severity, risk_reports_tx
@@ -30,14 +35,15 @@ __all__ = [
     "EVENT_RISK_OPENED",
     "RiskAlert",
     "RiskRefresh",
+    "RiskScan",
     "list_risk_alerts",
     "refresh_risk_alerts",
     "risk_fingerprint",
+    "scan_risk_alerts",
 ]
 
 EVENT_RISK_OPENED = "risk.opened"
 RISK_LOCK = "alerts:risk"
-DEFAULT_MAX_AFFECTED = 2000
 _SEVERITIES = ("warning", "error")
 _RANK = {"warning": 1, "error": 2}
 
@@ -60,11 +66,25 @@ class RiskAlert(BaseModel):
 class RiskRefresh(BaseModel):
     evaluated: bool
     reason: Literal["max_affected"] | None = None
-    affected: int
+    detail: str | None = Field(default=None, description="why nothing was evaluated")
+    affected: int = Field(
+        description="the touched artifacts and their descendants (max_affected + 1 when more)"
+    )
     findings: int = 0
     opened: list[RiskAlert] = Field(default_factory=list)
     resolved: list[RiskAlert] = Field(default_factory=list)
     deliveries_queued: int = 0
+
+
+class RiskScan(BaseModel):
+    """A full re-assessment: every artifact (or every id with a prefix), page by page."""
+
+    artifacts: int
+    pages: int
+    findings: int
+    opened: int
+    resolved: int
+    deliveries_queued: int
 
 
 def risk_fingerprint(finding: RiskFinding) -> str:
@@ -84,53 +104,100 @@ def refresh_risk_alerts(
     max_affected: int = DEFAULT_MAX_AFFECTED,
     now: datetime | None = None,
 ) -> RiskRefresh:
-    """Re-assess the touched artifacts and their descendants; open and resolve alerts."""
+    """Re-assess the touched artifacts and their descendants; open and resolve alerts.
+
+    With more than ``max_affected`` of them nothing is assessed and the result says so
+    (`provgraph risk-alerts --scan` catches up)."""
     touched = sorted(set(touched_ids))
     limits = thresholds or RiskThresholds.from_settings(Settings.from_env())
 
     def work(tx: Tx) -> RiskRefresh:
         tx.run("alert_lock", name=RISK_LOCK, now=now or datetime.now(UTC))
         when = now or datetime.now(UTC)
-        row = tx.run("conflict_affected", ids=touched, as_of=when, limit=max_affected)[0]
-        total, ids = int(row["total"]), sorted(row["ids"])
-        if total > max_affected:
-            return RiskRefresh(evaluated=False, reason="max_affected", affected=total)
-        reports = risk_reports_tx(tx, ids, thresholds=limits, as_of=when) if ids else {}
-        findings: list[RiskFinding] = [f for r in reports.values() for f in r.findings]
-        rows = {
-            risk_fingerprint(f): {
-                "fingerprint": risk_fingerprint(f),
-                "node": f.node,
-                "props": f.model_dump(),
-            }
-            for f in findings
-        }
-        recorded = tx.run("risk_alert_record", alerts=list(rows.values()), now=when) if rows else []
-        opened = [_alert(r["alert"]) for r in recorded if r["opened"]]
-        gone = tx.run("risk_alert_resolve", nodes=ids, keep=list(rows), now=when)
-        queued: list[dict[str, Any]] = []
-        if opened:
-            payloads = [
-                {
-                    "fingerprint": a.fingerprint,
-                    "node": a.node,
-                    "severities": [s for s in _SEVERITIES if _RANK[s] <= _RANK[a.severity]],
-                    "payload": a.model_dump_json(exclude={"status", "last_seen", "resolved_at"}),
-                }
-                for a in opened
-            ]
-            queued = tx.run("risk_enqueue_deliveries", alerts=payloads, now=when)
-        return RiskRefresh(
-            evaluated=True,
-            affected=total,
-            findings=len(rows),
-            opened=sorted(opened, key=lambda a: (a.node, a.rule, a.fingerprint)),
-            resolved=[_alert(r["alert"]) for r in gone],
-            deliveries_queued=len(queued),
-        )
+        affected = affected_artifacts(tx, touched, as_of=when, max_affected=max_affected)
+        if affected.capped:
+            return RiskRefresh(
+                evaluated=False,
+                reason="max_affected",
+                detail=too_many_detail(
+                    "risk findings", max_affected, "run `provgraph risk-alerts --scan`"
+                ),
+                affected=affected.count,
+            )
+        recorded = _assess(tx, affected.ids, limits, when)
+        return RiskRefresh(evaluated=True, affected=affected.count, **recorded)
 
     result, _ = store.write(work)
     return result
+
+
+def scan_risk_alerts(
+    store: Store,
+    *,
+    prefix: str = "",
+    page_size: int = 200,
+    thresholds: RiskThresholds | None = None,
+) -> RiskScan:
+    """Assess every artifact (or those whose id starts with ``prefix``), ``page_size`` at a
+    time, each page in one transaction without descendants (every artifact is on a page)."""
+    limits = thresholds or RiskThresholds.from_settings(Settings.from_env())
+    after, artifacts, pages = "", 0, 0
+    totals = {"findings": 0, "opened": 0, "resolved": 0, "deliveries_queued": 0}
+    while True:
+        ids = [
+            r["id"]
+            for r in store.query("conflict_scan_page", prefix=prefix, after=after, limit=page_size)
+        ]
+        if not ids:
+            break
+        after, artifacts, pages = ids[-1], artifacts + len(ids), pages + 1
+
+        def work(tx: Tx, ids: list[str] = ids) -> dict[str, Any]:
+            tx.run("alert_lock", name=RISK_LOCK, now=datetime.now(UTC))
+            return _assess(tx, ids, limits, datetime.now(UTC))
+
+        recorded, _ = store.write(work)  # counted after commit: a retried attempt counts once
+        totals["findings"] += recorded["findings"]
+        totals["opened"] += len(recorded["opened"])
+        totals["resolved"] += len(recorded["resolved"])
+        totals["deliveries_queued"] += recorded["deliveries_queued"]
+    return RiskScan(artifacts=artifacts, pages=pages, **totals)
+
+
+def _assess(tx: Tx, ids: list[str], limits: RiskThresholds, when: datetime) -> dict[str, Any]:
+    """Risk reports of ``ids``: record each finding, resolve the open alerts of ``ids`` that
+    are no longer found, queue deliveries for the new ones. The RiskRefresh counts."""
+    reports = risk_reports_tx(tx, ids, thresholds=limits, as_of=when) if ids else {}
+    findings: list[RiskFinding] = [f for r in reports.values() for f in r.findings]
+    rows = {
+        risk_fingerprint(f): {
+            "fingerprint": risk_fingerprint(f),
+            "node": f.node,
+            "props": f.model_dump(),
+        }
+        for f in findings
+    }
+    recorded = tx.run("risk_alert_record", alerts=list(rows.values()), now=when) if rows else []
+    opened = [_alert(r["alert"]) for r in recorded if r["opened"]]
+    gone = tx.run("risk_alert_resolve", nodes=ids, keep=list(rows), now=when) if ids else []
+    queued: list[dict[str, Any]] = []
+    if opened:
+        payloads = [
+            {
+                "fingerprint": a.fingerprint,
+                "node": a.node,
+                "severities": [s for s in _SEVERITIES if _RANK[s] <= _RANK[a.severity]],
+                "payload": a.model_dump_json(exclude={"status", "last_seen", "resolved_at"}),
+            }
+            for a in opened
+        ]
+        queued = tx.run("risk_enqueue_deliveries", alerts=payloads, now=when)
+    return {
+        "findings": len(rows),
+        "opened": sorted(opened, key=lambda a: (a.node, a.rule, a.fingerprint)),
+        "resolved": [_alert(r["alert"]) for r in gone],
+        "deliveries_queued": len(queued),
+    }
 
 
 def list_risk_alerts(

@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +20,9 @@ from provgraph.service.alerts import (
     register_webhook,
     verify_signature,
 )
+from provgraph.service.alerts.affected import DEFAULT_MAX_AFFECTED
 from provgraph.service.ingest import ingest_lines
-from provgraph.service.risk_alerts import list_risk_alerts
+from provgraph.service.risk_alerts import list_risk_alerts, refresh_risk_alerts
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -164,3 +166,53 @@ def test_api_and_cli_register_webhooks_for_risk_events(
     assert hook["events"] == ["conflict.opened", "risk.opened"]
     for webhook_id in (created.json()["id"], default.json()["id"], hook["id"]):
         delete_webhook(store, webhook_id)
+
+
+def test_past_max_affected_nothing_is_assessed_and_the_result_says_so(
+    store: Store, ns: str
+) -> None:
+    ingest_lines(store, lines(ns, None), alerts=False)
+    capped = refresh_risk_alerts(store, [f"{ns}h", f"{ns}g"], max_affected=2)  # g, d, h: three
+    assert not capped.evaluated and capped.reason == "max_affected"
+    assert capped.affected == 3 and capped.detail and "risk-alerts --scan" in capped.detail
+    assert list_risk_alerts(store, artifact=f"{ns}d") == []
+    assert not refresh_risk_alerts(store, [f"{ns}h", f"{ns}g", f"{ns}d"], max_affected=2).evaluated
+    done = refresh_risk_alerts(store, [f"{ns}h", f"{ns}g"], max_affected=3)
+    assert done.evaluated and done.affected == 3 and [a.node for a in done.opened] == [f"{ns}d"]
+
+
+def test_a_write_too_large_to_check_says_so_and_a_scan_catches_up(
+    store: Store,
+    ns: str,
+    env_for_cli: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # More artifacts than max_affected in one write, each with a field the risk figures read:
+    # neither check runs, and both say so.
+    padding = [
+        json.dumps({"node": "source", "id": f"{ns}s{i:04}", "human": True})
+        for i in range(DEFAULT_MAX_AFFECTED)
+    ]
+    path = tmp_path / "large.ndjson"
+    path.write_text("\n".join([*lines(ns, None), *padding]) + "\n", encoding="utf-8")
+    assert run(["ingest", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "conflicts not re-checked" in err and "risk not re-assessed" in err
+    assert "risk-alerts --scan" in err
+    assert list_risk_alerts(store, artifact=f"{ns}d") == []
+
+    assert run(["ingest", str(path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)["alerts"]
+    assert (summary["evaluated"], summary["risk_evaluated"]) == (False, False)
+    assert summary["risk_reason"] == "max_affected"
+
+    assert run(["risk-alerts", "--scan", "--prefix", ns, "--artifact", f"{ns}d", "--json"]) == 0
+    (alert,) = json.loads(capsys.readouterr().out)
+    assert (alert["node"], alert["rule"], alert["status"]) == (
+        f"{ns}d",
+        "low-human-fraction",
+        "open",
+    )
+    assert run(["risk-alerts", "--scan", "--prefix", ns]) == 0  # again: nothing new opens
+    assert "0 opened" in capsys.readouterr().err

@@ -17,6 +17,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from provgraph.service.alerts.affected import (
+    DEFAULT_MAX_AFFECTED,
+    affected_artifacts,
+    too_many_detail,
+)
 from provgraph.service.alerts.models import Alert, RefreshResult, ScanResult
 from provgraph.service.errors import InvalidInput
 from provgraph.service.licensing.ancestry import GraphBuilder
@@ -37,7 +42,6 @@ __all__ = [
     "scan_conflicts",
 ]
 
-DEFAULT_MAX_AFFECTED = 2000
 MAX_LIST_LIMIT = 1000
 EVENT_OPENED = "conflict.opened"
 CONFLICTS_LOCK = "alerts:conflicts"
@@ -207,26 +211,20 @@ def refresh_conflicts(
     def answer(**fields: Any) -> RefreshResult:
         return RefreshResult(policy=policy, touched=len(touched), **fields)
 
-    if len(touched) > max_affected:
-        return answer(
-            evaluated=False,
-            reason="max_affected",
-            detail=_too_many(len(touched), max_affected),
-            affected=len(touched),
-        )
-
     def work(tx: Tx) -> RefreshResult:
         tx.run("alert_lock", name=CONFLICTS_LOCK, now=_now(now))
         # The clock is read once the lock is held: a refresh that waited behind a newer one
         # must not evaluate the graph as of an earlier instant than that one did.
         when = _now(now)
-        row = tx.run("conflict_affected", ids=touched, as_of=when, limit=max_affected)[0]
-        total, ids = int(row["total"]), sorted(row["ids"])
-        if total > max_affected:
+        affected = affected_artifacts(tx, touched, as_of=when, max_affected=max_affected)
+        total, ids = affected.count, affected.ids
+        if affected.capped:
             return answer(
                 evaluated=False,
                 reason="max_affected",
-                detail=_too_many(total, max_affected),
+                detail=too_many_detail(
+                    "conflicts", max_affected, "run a full scan (`provgraph alerts --scan`)"
+                ),
                 affected=total,
             )
         if not ids:
@@ -252,14 +250,6 @@ def refresh_conflicts(
 
     result, _ = store.write(work)
     return result
-
-
-def _too_many(count: int, max_affected: int) -> str:
-    return (
-        f"{count} artifacts are affected (the touched ones and their descendants), more than "
-        f"max_affected={max_affected}: conflicts were not re-evaluated; run a full scan "
-        "(`provgraph alerts --scan`)"
-    )
 
 
 def scan_conflicts(
