@@ -65,6 +65,7 @@ async def _exchange(
 async def _client(
     host: str,
     port: int,
+    extra: str,
     deadline: float,
     next_target: Callable[[], str],
     on_answer: Callable[[Answer], None],
@@ -73,7 +74,7 @@ async def _client(
     writer: asyncio.StreamWriter | None = None
     while time.perf_counter() < deadline:
         target = next_target()
-        request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+        request = f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode()
         start = time.perf_counter()
         try:
             if writer is None:
@@ -101,13 +102,16 @@ def run_load(
     next_target: Callable[[], str],
     on_answer: Callable[[Answer], None],
     every_quarter_second: Callable[[], None] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
     """``clients`` connections for ``seconds``; ``next_target`` gives each request's path
     and query; ``on_answer`` sees every answer (status 0: a transport failure);
-    ``every_quarter_second`` runs on the loop meanwhile (e.g. to sample memory)."""
+    ``every_quarter_second`` runs on the loop meanwhile (e.g. to sample memory); ``headers``
+    go with every request."""
     url = urlsplit(base_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     result = LoadResult(seconds=0.0, answers=0)
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
 
     def record(answer: Answer) -> None:
         result.answers += 1
@@ -119,7 +123,7 @@ def run_load(
     async def main() -> None:
         deadline = time.perf_counter() + seconds
         tasks = [
-            asyncio.create_task(_client(host, port, deadline, next_target, record))
+            asyncio.create_task(_client(host, port, extra, deadline, next_target, record))
             for _ in range(clients)
         ]
         while not all(task.done() for task in tasks):

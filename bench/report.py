@@ -113,6 +113,19 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(_target("Q6 throughput (req/s)", rps, ">= 200", rps is not None and rps >= 200))
         out.append(_target("Q6 p99 (ms)", p99, "<= 500", p99 is not None and p99 <= 500))
         out.append(_target("Q6 errors", q6.get("errors"), "0", q6.get("errors") == 0))
+    cold = q.get("Q6-uncached")
+    if cold:
+        rps, p99 = cold.get("throughput_rps"), _get(cold, "latency", "p99")
+        out.append(_target("Q6 without the answer cache (req/s)", rps, "(context)", None))
+        out.append(_target("Q6 without the answer cache, p99 (ms)", p99, "(context)", None))
+        out.append(
+            _target(
+                "Q6 without the answer cache, errors",
+                cold.get("errors"),
+                "0",
+                cold.get("errors") == 0,
+            )
+        )
     per = _get(results, "api_rss", "largest_process_peak_bytes")
     mb = round(per / MB, 1) if per else None
     out.append(
@@ -271,11 +284,18 @@ def markdown(results: dict[str, Any]) -> str:
             f"**{tx['elements_per_s']:,.0f} elements/s**; peak memory "
             f"{tx['peak_rss_bytes'] / MB:,.0f} MB; phases {tx.get('phases_s')}",
         ]
-    q6 = q.get("Q6")
-    if q6:
+    for name in ("Q6-uncached", "Q6"):
+        q6 = q.get(name)
+        if not q6:
+            continue
+        how = (
+            "every request `Cache-Control: no-cache`"
+            if name == "Q6-uncached"
+            else "the API's epoch answer cache on, as clients get it"
+        )
         lines += [
             "",
-            f"Q6 {q6['clients']} concurrent clients for {q6['seconds']:.0f} s: "
+            f"{name} {q6['clients']} concurrent clients for {q6['seconds']:.0f} s, {how}: "
             f"**{q6['throughput_rps']:,.1f} req/s**, latency {_lat(q6['latency'])}, "
             f"errors {q6['errors']} (pool {q6['pool']} nodes, Q3 on the "
             f"{q6['license_pool']} with <= {q6['license_max_ancestors']} ancestors, "

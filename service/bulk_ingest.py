@@ -25,7 +25,7 @@ from provgraph.service.ingest import Progress, with_alerts
 from provgraph.service.models import LINEAGE_EDGE_KINDS, IngestReport
 from provgraph.service.security.audit import WriteAudit
 from provgraph.service.settings import Settings
-from provgraph.service.store import Store
+from provgraph.service.store import Store, Tx
 
 __all__ = ["bulk_ingest"]
 
@@ -119,7 +119,14 @@ def bulk_ingest(
         phase("schema")
         store.ensure_schema()
         if files.fixups:
-            store.write(lambda tx: tx.run("upsert_artifacts", rows=files.fixups, now=now))
+            # Behind the lineage lock, which moves the epoch on: an answer kept per epoch
+            # (the lineage index, the API's answer cache) between the restart and this
+            # write must not outlive it.
+            def fix(tx: Tx) -> None:
+                tx.run("lock_lineage", now=now)
+                tx.run("upsert_artifacts", rows=files.fixups, now=now)
+
+            store.write(fix)
         _verify(store, files)
         report = IngestReport(
             source=source,

@@ -486,6 +486,8 @@ class EpochCache:
         self._lock = threading.Lock()
         # The snapshot by weak reference: a cached answer must not keep an old index alive.
         self._entries: dict[tuple[int, Any], tuple[weakref.ref[Snapshot], Any]] = {}
+        self.hits = 0
+        self.misses = 0  # answers computed while a snapshot was valid (kept or too big)
 
     def get(
         self,
@@ -503,8 +505,10 @@ class EpochCache:
             hit = self._entries.get(slot)
             if hit is not None and hit[0]() is snapshot:
                 self._entries[slot] = self._entries.pop(slot)  # most recent last
+                self.hits += 1
                 answer: T = hit[1]
                 return answer
+            self.misses += 1
         answer = compute()
         if size(answer) <= self.max_items:
             with self._lock:
@@ -513,6 +517,10 @@ class EpochCache:
                 while len(self._entries) > self.max_entries:
                     self._entries.pop(next(iter(self._entries)))
         return answer
+
+    def status(self) -> dict[str, int]:
+        """Entries kept, hits and misses since start (for ``/readyz``)."""
+        return {"entries": len(self._entries), "hits": self.hits, "misses": self.misses}
 
     def _forget_retired(self) -> None:
         """Drop the answers of snapshots that are gone (they can never be hits again)."""

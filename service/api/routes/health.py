@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from provgraph.service.api.answers import ANSWERS
 from provgraph.service.lineage_index import index_for
 
 __all__ = ["router"]
@@ -26,4 +27,5 @@ def readyz(request: Request) -> dict[str, Any]:
         "status": "ready",
         "database": store.database,
         "lineage_index": index_for(store).status(),
+        "answer_cache": ANSWERS.status(),
     }

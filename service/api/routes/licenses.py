@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
+from provgraph.service.api.answers import cached_json
 from provgraph.service.api.deps import StoreDep
 from provgraph.service.api.routes.common import json_response, problems
 from provgraph.service.licensing import report
@@ -53,9 +54,18 @@ class UseCheckRequest(BaseModel):
     responses=problems(404, 422, 504),
 )
 def get_licenses(
-    artifact_id: str, store: StoreDep, policy: PolicyQuery = Policy.STRICT, as_of: AsOfQuery = None
+    artifact_id: str,
+    store: StoreDep,
+    request: Request,
+    policy: PolicyQuery = Policy.STRICT,
+    as_of: AsOfQuery = None,
 ) -> Response:
-    return json_response(report.license_report(store, artifact_id, policy=policy, as_of=as_of))
+    def answer() -> report.LicenseReport:
+        return report.license_report(store, artifact_id, policy=policy, as_of=as_of)
+
+    if as_of is not None:
+        return json_response(answer())
+    return cached_json(request, store, ("licenses", artifact_id, policy), answer)
 
 
 @router.get(

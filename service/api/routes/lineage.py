@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from provgraph.service import lineage as domain
+from provgraph.service.api.answers import cached_json
 from provgraph.service.api.deps import StoreDep
 from provgraph.service.api.routes.common import json_response, problems
 from provgraph.service.errors import InvalidInput
@@ -82,6 +83,7 @@ def get_lineage_ids(
 def get_lineage(
     artifact_id: str,
     store: StoreDep,
+    request: Request,
     direction: Direction = Direction.UPSTREAM,
     max_depth: Annotated[
         int | None, Query(ge=1, description=f"hops to follow (capped at {domain.MAX_DEPTH})")
@@ -93,17 +95,24 @@ def get_lineage(
     ] = domain.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> Response:
-    answer = domain.lineage(
-        store,
-        artifact_id,
-        direction=direction,
-        max_depth=max_depth,
-        edge_kinds=_edge_kinds(edge_kinds),
-        as_of=as_of,
-        limit=limit,
-        cursor=cursor,
-    )
-    return json_response(answer)
+    kinds = _edge_kinds(edge_kinds)
+
+    def page() -> Lineage:
+        return domain.lineage(
+            store,
+            artifact_id,
+            direction=direction,
+            max_depth=max_depth,
+            edge_kinds=kinds,
+            as_of=as_of,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    if as_of is not None:
+        return json_response(page())
+    key = ("lineage", artifact_id, direction, max_depth, kinds and tuple(kinds), limit, cursor)
+    return cached_json(request, store, key, page)
 
 
 @router.get(
