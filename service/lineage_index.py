@@ -272,13 +272,19 @@ class LineageIndex:
                 self.rebuild(store)
                 self._failed_at = None
             except (ProvgraphError, MemoryError) as exc:
+                if store.closing:  # the store's owner is done with it: not a failure
+                    log.debug("lineage index build stopped: the store is closing")
+                    return
                 log.warning("lineage index build failed, Cypher answers meanwhile: %s", exc)
                 self._failed_at = time.monotonic()
             finally:
                 with self._lock:
                     self._building = False
 
-        threading.Thread(target=work, name="provgraph-lineage-index", daemon=True).start()
+        # A worker of the store: closing the store waits for it (see Store.start_worker).
+        if not store.start_worker(work, name="provgraph-lineage-index"):
+            with self._lock:
+                self._building = False
 
 
 def build_snapshot(store: Store) -> Snapshot | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -155,6 +156,9 @@ class Store:
         # transaction timeout: writes get a longer one so a busy queue is not a failure.
         self.write_timeout = max(timeout, write_timeout or 0.0)
         self.uri = uri
+        self._closing = threading.Event()
+        self._workers: set[threading.Thread] = set()
+        self._workers_lock = threading.Lock()
 
     @classmethod
     def connect(cls, settings: Settings) -> Store:
@@ -175,8 +179,43 @@ class Store:
             write_timeout=settings.write_timeout_s,
         )
 
+    @property
+    def closing(self) -> bool:
+        return self._closing.is_set()
+
+    def start_worker(self, target: Callable[[], None], name: str) -> bool:
+        """Run ``target`` in a daemon thread that ``close`` waits for; False (not started)
+        once the store is closing. Closing the driver sends GOODBYE on every pooled
+        connection, also on one another thread is still using: the driver then fails with
+        ``BufferError`` (seen when a lineage index build outlived its store)."""
+
+        def run() -> None:
+            try:
+                target()
+            finally:
+                with self._workers_lock:
+                    self._workers.discard(thread)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._workers_lock:
+            if self._closing.is_set():
+                return False
+            self._workers.add(thread)
+        thread.start()
+        return True
+
     def close(self) -> None:
+        """Stop new queries, wait for the workers (each stops at its next query), close."""
+        self._closing.set()
+        with self._workers_lock:
+            workers = [t for t in self._workers if t is not threading.current_thread()]
+        for worker in workers:
+            worker.join(timeout=self.timeout)
         self._driver.close()
+
+    def _check_open(self) -> None:
+        if self._closing.is_set():
+            raise StoreUnavailable("the connection to Neo4j is closing")
 
     def __enter__(self) -> Store:
         return self
@@ -191,6 +230,7 @@ class Store:
         def unit(tx: ManagedTransaction) -> T:
             return work(Tx(tx, None))
 
+        self._check_open()
         with self._errors(), self._driver.session(database=self.database) as session:
             return session.execute_read(unit)
 
@@ -202,6 +242,7 @@ class Store:
             counts = WriteCounts()  # fresh per attempt: a retried transaction counts once
             return work(Tx(tx, counts)), counts
 
+        self._check_open()
         with (
             self._errors(self.write_timeout, "PROVGRAPH_WRITE_TIMEOUT"),
             self._driver.session(database=self.database) as session,
@@ -222,6 +263,7 @@ class Store:
         transaction in a read session: one round trip instead of three (see the module doc).
         Retryable failures are retried for up to ``max_transaction_retry_time``, as
         ``execute_read`` would."""
+        self._check_open()
         query = neo4j.Query(_text(name, max_depth), timeout=self.timeout)
         values = {**(params or {}), **named}
         deadline = time.monotonic() + _DRIVER_OPTIONS["max_transaction_retry_time"]

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import random
+import threading
+import time
 import weakref
 from collections import Counter
 from datetime import UTC, datetime
@@ -18,6 +21,7 @@ import numpy as np
 import pytest
 
 from provgraph.service import lineage_index as li
+from provgraph.service.errors import StoreUnavailable
 from provgraph.service.ingest import ingest_lines
 from provgraph.service.lineage_index import (
     MATRICES_KEPT,
@@ -29,6 +33,7 @@ from provgraph.service.lineage_index import (
     snapshot_from,
 )
 from provgraph.service.models import LINEAGE_EDGE_KINDS, Direction
+from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
 Edge = tuple[int, int, str]  # child position, parent position, kind
@@ -316,3 +321,39 @@ def test_edge_kind_filters_are_bounded_and_stay_right() -> None:
                     bounded = snapshot.closure(root, direction, kinds, 2).positions.tolist()
                     assert set(bounded) <= set(got)
                 assert len(snapshot._matrices) <= MATRICES_KEPT
+
+
+def test_closing_the_store_waits_for_a_build_and_stops_it(
+    neo4j_settings: Settings, store: Store, ns: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The driver must not close a connection a background build is still using (it sent
+    GOODBYE on it mid-query and failed with BufferError): close waits, the build stops at
+    its next query, quietly."""
+    ingest_lines(store, chain(ns, 5), alerts=False)
+    own = Store.connect(neo4j_settings)
+    real_query = own.query
+    started = threading.Event()
+    builders: list[threading.Thread] = []
+
+    def slow_query(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "lineage_index_ids" and not started.is_set():
+            builders.append(threading.current_thread())
+            started.set()
+            deadline = time.monotonic() + 10
+            while not own.closing and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return real_query(name, *args, **kwargs)
+
+    own.query = slow_query  # type: ignore[method-assign]
+    index = LineageIndex(min_edges=0, background=True)
+    with caplog.at_level(logging.WARNING, logger="provgraph"):
+        assert index.current(own) is None  # the build runs in the background
+        assert started.wait(10)
+        own.close()
+    (builder,) = builders
+    assert not builder.is_alive()
+    assert index.status()["building"] is False and "epoch" not in index.status()
+    assert not [r for r in caplog.records if "build failed" in r.getMessage()]
+    with pytest.raises(StoreUnavailable):
+        real_query("ping")
+    assert own.start_worker(lambda: None, name="late") is False
