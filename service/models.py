@@ -113,6 +113,8 @@ def validate_artifact_id(value: str) -> str:
         raise ValueError("id must be non-empty and have no leading or trailing spaces")
     if len(value) > MAX_ID_LENGTH:
         raise ValueError(f"id is longer than {MAX_ID_LENGTH} characters")
+    if value.isascii() and value.isprintable():  # the usual id: no control, no surrogate
+        return value
     if _ID_FORBIDDEN.search(value):
         raise ValueError("id contains control characters")
     if _SURROGATE.search(value):
