@@ -482,16 +482,21 @@ class EpochCache:
     were computed under is still fresh (same epoch, no validity change since): a write
     through provgraph, or time passing an edge's ``valid_from``/``valid_to``, retires them.
 
-    Only used where the index is (large graphs); bounded in entries, and an answer bigger
-    than ``max_items`` (as ``size`` counts) is not kept.
+    Only used where the index is (large graphs); bounded in entries and, when given
+    ``max_total``, in the sum of the kept answers' sizes (the oldest go first). An answer
+    bigger than ``max_items`` (as ``size`` counts) is not kept.
     """
 
-    def __init__(self, *, max_entries: int = 256, max_items: int = 20_000) -> None:
+    def __init__(
+        self, *, max_entries: int = 256, max_items: int = 20_000, max_total: int | None = None
+    ) -> None:
         self.max_entries = max_entries
         self.max_items = max_items
+        self.max_total = max_total
         self._lock = threading.Lock()
         # The snapshot by weak reference: a cached answer must not keep an old index alive.
-        self._entries: dict[tuple[int, Any], tuple[weakref.ref[Snapshot], Any]] = {}
+        self._entries: dict[tuple[int, Any], tuple[weakref.ref[Snapshot], Any, int]] = {}
+        self._total = 0
         self.hits = 0
         self.misses = 0  # answers computed while a snapshot was valid (kept or too big)
 
@@ -516,22 +521,37 @@ class EpochCache:
                 return answer
             self.misses += 1
         answer = compute()
-        if size(answer) <= self.max_items:
+        weight = size(answer)
+        if weight <= self.max_items:
             with self._lock:
-                self._entries[slot] = (weakref.ref(snapshot), answer)
+                self._drop(slot)
+                self._entries[slot] = (weakref.ref(snapshot), answer, weight)
+                self._total += weight
                 self._forget_retired()
-                while len(self._entries) > self.max_entries:
-                    self._entries.pop(next(iter(self._entries)))
+                while len(self._entries) > self.max_entries or (
+                    self.max_total is not None and self._total > self.max_total
+                ):
+                    self._drop(next(iter(self._entries)))
         return answer
+
+    def _drop(self, slot: tuple[int, Any]) -> None:
+        gone = self._entries.pop(slot, None)
+        if gone is not None:
+            self._total -= gone[2]
 
     def status(self) -> dict[str, int]:
         """Entries kept, hits and misses since start (for ``/readyz``)."""
-        return {"entries": len(self._entries), "hits": self.hits, "misses": self.misses}
+        return {
+            "entries": len(self._entries),
+            "size": self._total,
+            "hits": self.hits,
+            "misses": self.misses,
+        }
 
     def _forget_retired(self) -> None:
         """Drop the answers of snapshots that are gone (they can never be hits again)."""
-        for slot in [s for s, (ref, _) in self._entries.items() if ref() is None]:
-            del self._entries[slot]
+        for slot in [s for s, (ref, _, _) in self._entries.items() if ref() is None]:
+            self._drop(slot)
 
 
 _CYPHER_DATETIME = re.compile(

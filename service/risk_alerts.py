@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from provgraph.service.alerts.affected import (
     DEFAULT_MAX_AFFECTED,
     affected_artifacts,
+    artifact_id_pages,
     too_many_detail,
 )
 from provgraph.service.errors import InvalidInput
@@ -141,16 +142,10 @@ def scan_risk_alerts(
     """Assess every artifact (or those whose id starts with ``prefix``), ``page_size`` at a
     time, each page in one transaction without descendants (every artifact is on a page)."""
     limits = thresholds or RiskThresholds.from_settings(Settings.from_env())
-    after, artifacts, pages = "", 0, 0
+    artifacts, pages = 0, 0
     totals = {"findings": 0, "opened": 0, "resolved": 0, "deliveries_queued": 0}
-    while True:
-        ids = [
-            r["id"]
-            for r in store.query("conflict_scan_page", prefix=prefix, after=after, limit=page_size)
-        ]
-        if not ids:
-            break
-        after, artifacts, pages = ids[-1], artifacts + len(ids), pages + 1
+    for ids in artifact_id_pages(store, prefix, page_size):
+        artifacts, pages = artifacts + len(ids), pages + 1
 
         def work(tx: Tx, ids: list[str] = ids) -> dict[str, Any]:
             tx.run("alert_lock", name=RISK_LOCK, now=datetime.now(UTC))

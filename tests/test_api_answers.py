@@ -110,5 +110,6 @@ def test_unknown_ids_are_problems_and_never_kept(client: TestClient, ns: str) ->
 
 def test_readyz_shows_the_cache(client: TestClient) -> None:
     status = client.get("/readyz").json()["answer_cache"]
-    assert set(status) == {"entries", "hits", "misses"}
+    assert set(status) == {"entries", "size", "hits", "misses"}
     assert status["entries"] <= ANSWERS.max_entries
+    assert ANSWERS.max_total is not None and status["size"] <= ANSWERS.max_total

@@ -217,6 +217,32 @@ def test_epoch_cache_keeps_answers_until_a_write(
     assert computed[-1] == "a" and computed.count("a") == 3
 
 
+def test_epoch_cache_keeps_within_its_total_size(
+    store: Store, ns: str, index: LineageIndex
+) -> None:
+    lines, _ = random_dag(ns, n=30, seed=6)
+    ingest_lines(store, lines, alerts=False)
+    cache = EpochCache(max_entries=100, max_items=10, max_total=12)
+    computed: list[str] = []
+
+    def get(key: str, items: int) -> None:
+        cache.get(
+            store, key, lambda: computed.append(key) or [key], size=lambda _: items, index=index
+        )
+
+    get("a", 5), get("b", 5), get("a", 5)  # 10 of 12: both kept, "a" most recent
+    assert computed == ["a", "b"] and cache.status()["size"] == 10
+    get("c", 5)  # 15 > 12: the oldest ("b") goes
+    assert cache.status() | {"hits": 0, "misses": 0} == {
+        "entries": 2,
+        "size": 10,
+        "hits": 0,
+        "misses": 0,
+    }
+    get("a", 5), get("b", 5)
+    assert computed == ["a", "b", "c", "b"]
+
+
 def test_cache_is_not_used_without_an_index(store: Store) -> None:
     cache = EpochCache()
     calls: list[int] = []

@@ -8,12 +8,19 @@ so a bulk load of a large graph costs one bounded query, not a walk of every clo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from provgraph.service.store import Tx
+from provgraph.service.store import Store, Tx
 
-__all__ = ["DEFAULT_MAX_AFFECTED", "Affected", "affected_artifacts", "too_many_detail"]
+__all__ = [
+    "DEFAULT_MAX_AFFECTED",
+    "Affected",
+    "affected_artifacts",
+    "artifact_id_pages",
+    "too_many_detail",
+]
 
 DEFAULT_MAX_AFFECTED = 2000
 
@@ -49,3 +56,18 @@ def too_many_detail(what: str, max_affected: int, remedy: str) -> str:
         f"more than max_affected={max_affected:,} artifacts are affected (the touched ones and "
         f"their descendants): {what} were not re-evaluated; {remedy}"
     )
+
+
+def artifact_id_pages(store: Store, prefix: str, page_size: int) -> Iterator[list[str]]:
+    """Every artifact id (or those starting with ``prefix``) in id order, a page at a time:
+    what a full scan evaluates, each page in a transaction of its own."""
+    after = ""
+    while True:
+        ids = [
+            r["id"]
+            for r in store.query("conflict_scan_page", prefix=prefix, after=after, limit=page_size)
+        ]
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]

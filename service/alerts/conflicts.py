@@ -20,6 +20,7 @@ from typing import Any
 from provgraph.service.alerts.affected import (
     DEFAULT_MAX_AFFECTED,
     affected_artifacts,
+    artifact_id_pages,
     too_many_detail,
 )
 from provgraph.service.alerts.models import Alert, RefreshResult, ScanResult
@@ -264,17 +265,11 @@ def scan_conflicts(
     a time: each page is one refresh transaction, without descendants (every artifact is on
     some page). A page whose ancestry exceeds the cap is listed in ``skipped``."""
     knowledge = kb or load_kb()
-    after, artifacts, pages = "", 0, 0
+    artifacts, pages = 0, 0
     skipped: list[str] = []
     totals = {"findings": 0, "opened": 0, "resolved": 0, "queued": 0}
-    while True:
-        ids = [
-            r["id"]
-            for r in store.query("conflict_scan_page", prefix=prefix, after=after, limit=page_size)
-        ]
-        if not ids:
-            break
-        after, artifacts, pages = ids[-1], artifacts + len(ids), pages + 1
+    for ids in artifact_id_pages(store, prefix, page_size):
+        artifacts, pages = artifacts + len(ids), pages + 1
 
         def work(tx: Tx, ids: list[str] = ids) -> dict[str, int] | None:
             tx.run("alert_lock", name=CONFLICTS_LOCK, now=datetime.now(UTC))
