@@ -139,9 +139,7 @@ def risk_alerts_command(
     """Synthetic-data risk alerts that writes raised (newest first)."""
     with connect(schema=True) as store:
         if scan:
-            result = scan_risk_alerts(
-                store, prefix=prefix, thresholds=RiskThresholds.from_settings(Settings.from_env())
-            )
+            result = scan_risk_alerts(store, prefix=prefix)  # thresholds of the environment
             err.print(  # stdout carries the list (the JSON with --json)
                 f"scanned {result.artifacts:,} artifacts: {result.opened:,} opened, "
                 f"{result.resolved:,} resolved",

@@ -113,3 +113,15 @@ def test_readyz_shows_the_cache(client: TestClient) -> None:
     assert set(status) == {"entries", "size", "hits", "misses"}
     assert status["entries"] <= ANSWERS.max_entries
     assert ANSWERS.max_total is not None and status["size"] <= ANSWERS.max_total
+
+
+def test_every_parameter_shape_gets_the_uncached_answer(
+    client: TestClient, store: Store, ns: str
+) -> None:
+    write(store, *chain(ns))
+    path = f"/api/v1/artifacts/{ns}m/lineage"
+    for params in ({"edge_kinds": ""}, {"edge_kinds": "TRAINED_ON"}, {"max_depth": "1"}):
+        fresh = client.get(path, params=params, headers={"Cache-Control": "no-cache"})
+        for _ in range(2):  # a miss, then a hit
+            kept = client.get(path, params=params)
+            assert (kept.status_code, kept.json()) == (fresh.status_code, fresh.json())

@@ -30,7 +30,8 @@ class Affected:
     """The affected artifacts, or only the knowledge that there are more than the cap."""
 
     count: int
-    """Distinct affected artifacts; ``max_affected + 1`` once counting stopped."""
+    """Distinct affected artifacts; ``max_affected + 1`` once counting stopped, or the
+    number of touched ids when those alone were more than the cap (then nothing is read)."""
     ids: list[str]
     """All of them, sorted, when within the cap; empty past it."""
     capped: bool

@@ -111,7 +111,15 @@ def get_lineage(
 
     if as_of is not None:
         return json_response(page())
-    key = ("lineage", artifact_id, direction, max_depth, kinds and tuple(kinds), limit, cursor)
+    key = (
+        "lineage",
+        artifact_id,
+        direction,
+        max_depth,
+        None if kinds is None else tuple(kinds),  # a key must be hashable; [] stays apart
+        limit,
+        cursor,
+    )
     return cached_json(request, store, key, page)
 
 
