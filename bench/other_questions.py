@@ -15,6 +15,7 @@ import numpy as np
 
 from bench.context import Context, Dataset
 from bench.load import Answer, run_load
+from bench.servers import process_cpu_seconds, server_process
 from bench.timing import summary, timed_call
 from provgraph.service.errors import ProvgraphError
 
@@ -203,6 +204,11 @@ def concurrency_question(
         if total != expected[root]:
             sampled["wrong"] += 1
 
+    api_processes, neo4j = ctx.api.processes(), server_process(ctx.neo4j_uri)
+    api_cpu, neo4j_cpu = (
+        process_cpu_seconds(api_processes),
+        process_cpu_seconds([neo4j] if neo4j else []),
+    )
     load = run_load(
         ctx.api.base_url,
         clients=clients,
@@ -212,6 +218,9 @@ def concurrency_question(
         every_quarter_second=lambda: rss.append(ctx.api.rss()),
         headers={"Cache-Control": "no-cache"} if fresh else None,
     )
+    api_cpu = process_cpu_seconds(api_processes) - api_cpu
+    neo4j_cpu = process_cpu_seconds([neo4j] if neo4j else []) - neo4j_cpu
+    per_request = 1000 / max(load.answers, 1)
     ctx.checks.true(name, "sampled Q1 answers were checked", sampled["checked"] > 0)
     ctx.checks.equal(name, "sampled Q1 totals that differ from the closure", sampled["wrong"], 0)
     ctx.checks.equal(name, "sampled Q1 answers that are not JSON", sampled["unreadable"], 0)
@@ -231,6 +240,9 @@ def concurrency_question(
         "page": page,
         "checked_answers": sampled["checked"],
         "client": "bench/load.py (asyncio, kept-alive connections)",
-        "client_cpu_ms_per_request": round(load.client_cpu_s * 1000 / max(load.answers, 1), 3),
+        "client_cpu_ms_per_request": round(load.client_cpu_s * per_request, 3),
+        # Where a request's CPU goes (all cores together); Neo4j None when it runs elsewhere.
+        "api_cpu_ms_per_request": round(api_cpu * per_request, 3),
+        "neo4j_cpu_ms_per_request": round(neo4j_cpu * per_request, 3) if neo4j else None,
         "api_rss_peak_bytes": max(rss) if rss else None,
     }

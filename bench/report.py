@@ -300,8 +300,10 @@ def markdown(results: dict[str, Any]) -> str:
             f"errors {q6['errors']} (pool {q6['pool']} nodes, Q3 on the "
             f"{q6['license_pool']} with <= {q6['license_max_ancestors']} ancestors, "
             f"Q1 page {q6['page']}; {q6.get('checked_answers', 0):,} sampled Q1 totals "
-            f"checked; load generator {q6.get('client_cpu_ms_per_request', '-')} ms CPU a "
-            "request)",
+            f"checked; CPU a request: load generator "
+            f"{q6.get('client_cpu_ms_per_request', '-')} ms, API "
+            f"{q6.get('api_cpu_ms_per_request', '-')} ms, Neo4j "
+            f"{q6.get('neo4j_cpu_ms_per_request', '-')} ms)",
         ]
     rss = results.get("api_rss_peak_bytes")
     per = _get(results, "api_rss", "per_process_peak_bytes") or {}

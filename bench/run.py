@@ -264,17 +264,24 @@ def _questions(
                 prefix=options.prefix,
                 log=_say,
             )
+
+            def asked(answer: dict[str, Any]) -> dict[str, Any]:
+                # Which question leaves a worker large (glibc keeps what a request freed).
+                api.rss()
+                answer["api_rss_largest_process_after_bytes"] = api.largest_now
+                return answer
+
             up_large, up_mid, down = queries["up-large"], queries["up-mid"], queries["down-large"]
-            q["Q1"] = lineage_question(ctx, "Q1", main, up_large.node, "up")
-            q["Q1-mid"] = lineage_question(ctx, "Q1-mid", main, up_mid.node, "up")
+            q["Q1"] = asked(lineage_question(ctx, "Q1", main, up_large.node, "up"))
+            q["Q1-mid"] = asked(lineage_question(ctx, "Q1-mid", main, up_mid.node, "up"))
             q["Q1-mid"]["naive"] = (
                 naive_enumeration(ctx, main.ids[up_mid.node], up_mid.closure)
                 if options.nodes <= 100_000
                 else {"timed_out": None, "note": "skipped at this size"}
             )
-            q["Q2"] = lineage_question(ctx, "Q2", main, down.node, "down")
-            q["Q3"] = license_question(ctx, "Q3", main, up_large.node)
-            q["Q4"] = risk_question(ctx, main, up_large.node)
+            q["Q2"] = asked(lineage_question(ctx, "Q2", main, down.node, "down"))
+            q["Q3"] = asked(license_question(ctx, "Q3", main, up_large.node))
+            q["Q4"] = asked(risk_question(ctx, main, up_large.node))
             if ladder is not None:
                 bottom = int(ladder.graph.params["bottom"])
                 q["Q7"] = {
@@ -282,11 +289,12 @@ def _questions(
                     "lineage": lineage_question(ctx, "Q7", ladder, bottom, "up", naive=True),
                     "licenses": license_question(ctx, "Q7-licenses", ladder, bottom),
                 }
+                asked(q["Q7"])
             # First without the API's answer cache (every request computed: the query path
             # under load), then as clients get it (repeated questions kept per epoch).
             for name, fresh in (("Q6-uncached", True), ("Q6", False)):
                 _say(f"{name}: 16 clients for {options.q6_seconds:g} s")
-                q[name] = concurrency_question(ctx, main, fresh=fresh)
+                q[name] = asked(concurrency_question(ctx, main, fresh=fresh))
                 _say(f"{name}: {q[name]['throughput_rps']:,.1f} req/s, {q[name]['errors']} errors")
             api.rss()
     finally:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
@@ -31,6 +32,8 @@ __all__ = [
     "free_port",
     "neo4j_for_bench",
     "postgres_bin",
+    "process_cpu_seconds",
+    "server_process",
 ]
 
 POSTGRES_PACKAGE = "postgresql-15"
@@ -91,6 +94,27 @@ def neo4j_for_bench(
         server.stop()
 
 
+def server_process(uri: str) -> psutil.Process | None:
+    """The local process listening on ``uri``'s port (the Neo4j server), or None when the
+    server is elsewhere: Q6 reports where the CPU of a request goes."""
+    port = urlsplit(uri).port
+    with contextlib.suppress(psutil.Error):
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
+                return psutil.Process(conn.pid)
+    return None
+
+
+def process_cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User plus system CPU time of ``processes`` so far (gone ones count 0)."""
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 API_WORKERS = 2  # one per core of the reference machine; PROVGRAPH_BENCH_API_WORKERS
 
 
@@ -127,6 +151,7 @@ class ApiServer:
         self._ps = psutil.Process(self.process.pid)
         self.peak_rss = 0  # of all the API's processes together
         self.peak_rss_per_process: dict[int, int] = {}
+        self.largest_now = 0  # RSS of the largest process at the last sample
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -143,14 +168,22 @@ class ApiServer:
         """Current resident set size of the API's processes together (bytes); keeps the
         peak of the sum and of each process."""
         total = 0
+        self.largest_now = 0
         for process in (self._ps, *self._ps.children(recursive=True)):
             with contextlib.suppress(psutil.Error):
                 value = int(process.memory_info().rss)
                 total += value
+                self.largest_now = max(self.largest_now, value)
                 peak = self.peak_rss_per_process.get(process.pid, 0)
                 self.peak_rss_per_process[process.pid] = max(peak, value)
         self.peak_rss = max(self.peak_rss, total)
         return total
+
+    def processes(self) -> list[psutil.Process]:
+        """The supervisor and its workers."""
+        with contextlib.suppress(psutil.Error):
+            return [self._ps, *self._ps.children(recursive=True)]
+        return [self._ps]
 
     def rss_report(self) -> dict[str, object]:
         """The peaks for the results file: sum, largest process, every process."""

@@ -40,6 +40,7 @@ from scipy.sparse.csgraph import breadth_first_order
 from provgraph.service.errors import ProvgraphError
 from provgraph.service.models import LINEAGE_EDGE_KINDS, Direction
 from provgraph.service.records import plain
+from provgraph.service.shared_read import SharedRead
 from provgraph.service.store import Store
 
 __all__ = [
@@ -198,11 +199,13 @@ class LineageIndex:
         self._snapshot: Snapshot | None = None
         self._building = False
         self._failed_at: float | None = None
+        # Concurrent requests share epoch reads (each still sees every earlier write).
+        self.epoch_reads: SharedRead[dict[str, Any]] = SharedRead()
 
     def current(self, store: Store, now: datetime | None = None) -> Snapshot | None:
         """The snapshot if it is valid for the graph as it is now; else None (start a build,
         and let Cypher answer meanwhile)."""
-        row = store.query("lineage_epoch")[0]
+        row = self.epoch_reads.get(lambda: store.query("lineage_epoch")[0])
         epoch, edges = int(row["epoch"]), int(row["edges"])
         if edges < self.min_edges:
             return None
@@ -234,7 +237,12 @@ class LineageIndex:
     def status(self) -> dict[str, Any]:
         """What the index holds (for ``/readyz``): epoch, size, whether a build runs."""
         snapshot = self._snapshot
-        info: dict[str, Any] = {"building": self._building, "min_edges": self.min_edges}
+        info: dict[str, Any] = {
+            "building": self._building,
+            "min_edges": self.min_edges,
+            "epoch_checks": self.epoch_reads.calls,
+            "epoch_reads": self.epoch_reads.reads,
+        }
         if snapshot is not None:
             info.update(
                 epoch=snapshot.epoch,
