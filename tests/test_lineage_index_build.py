@@ -357,3 +357,40 @@ def test_closing_the_store_waits_for_a_build_and_stops_it(
     with pytest.raises(StoreUnavailable):
         real_query("ping")
     assert own.start_worker(lambda: None, name="late") is False
+
+
+def test_closures_asked_from_many_threads_are_computed_on_the_closure_threads() -> None:
+    """Request threads hand closures to ``CLOSURE_THREADS`` threads (so glibc keeps BFS
+    temporaries in that many arenas, not one per request thread); answers stay right."""
+    n = 300
+    ids = sorted(f"n{i:04d}" for i in range(n))
+    edges = random_edges(n, 900, seed=11)
+    keys = collect_ids(iter([ids]))
+    assert keys is not None
+    snapshot = snapshot_from(1, datetime.now(UTC), keys, batches_of(ids, edges, 50, 3))
+    assert snapshot is not None
+    computed_on: set[str] = set()
+    compute = snapshot._closure
+
+    def spying(*args: Any) -> Any:
+        computed_on.add(threading.current_thread().name)
+        return compute(*args)
+
+    snapshot._closure = spying  # type: ignore[method-assign]
+    kinds = set(LINEAGE_EDGE_KINDS)
+    wrong: list[int] = []
+
+    def ask(root: int) -> None:
+        for direction in Direction:
+            got = snapshot.closure(root, direction, kinds, None).positions.tolist()
+            if got != reachable(edges, root, kinds, direction is Direction.UPSTREAM):
+                wrong.append(root)
+
+    threads = [threading.Thread(target=ask, args=(root,)) for root in range(0, n, 15)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert wrong == []
+    assert computed_on and all(name.startswith("provgraph-closure") for name in computed_on)
+    assert len(computed_on) <= li.CLOSURE_THREADS
