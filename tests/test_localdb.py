@@ -143,6 +143,7 @@ def test_config_is_loopback_only_quiet_and_strict(tmp_path: Path) -> None:
     assert conf["server.bolt.listen_address"] == "127.0.0.1:17001"
     assert conf["server.bolt.advertised_address"] == "127.0.0.1:17001"
     assert conf["dbms.usage_report.enabled"] == "false"
+    assert conf["db.transaction.monitor.check.interval"] == "100ms"
     assert conf["server.config.strict_validation.enabled"] == "true"
 
 

@@ -166,6 +166,9 @@ class ServerConfig:
             "server.directories.import": str(self.import_dir),
             "initial.dbms.default_database": "neo4j",
             "db.tx_log.rotation.retention_policy": "100M size",
+            # Neo4j ends a transaction past its timeout when its monitor next looks: every
+            # 2 s by default, so a 1 s PROVGRAPH_QUERY_TIMEOUT could run for 3 s.
+            "db.transaction.monitor.check.interval": "100ms",
             "dbms.usage_report.enabled": "false",
             "client.allow_telemetry": "false",  # Browser product analytics
             # Unknown or misspelt keys stop the server instead of being ignored.
