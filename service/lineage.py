@@ -346,7 +346,9 @@ def _ids_from_index(
     reason: TruncatedReason | None = (
         "limit" if more else ("max_depth" if closure.beyond_depth else None)
     )
-    return LineageIds(
+    # Every field is built here from the index (a list of str, ints, the enum): validating
+    # 123k ids again cost ~5 ms of a ~57 ms closure at L.
+    return LineageIds.model_construct(
         root=artifact_id,
         direction=direction,
         ids=ids,

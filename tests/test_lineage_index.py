@@ -133,6 +133,7 @@ def test_ids_only_answers_as_the_pages_do(store: Store, ns: str, index: LineageI
                 fast = lineage_ids(store, node, **kw)
                 slow = lineage_ids(store, node, as_of=datetime.now(UTC), **kw)  # Cypher
                 assert fast == slow, (node, kw)
+                assert fast.model_dump_json() == slow.model_dump_json()  # what the API sends
                 assert fast.ids == [n.id for n in pages.nodes] and fast.total == pages.total
                 assert fast.truncated_reason == pages.truncated_reason
                 if fast.total > 2:
