@@ -29,7 +29,6 @@ from provgraph.service.models import (
     as_of_instant,
 )
 from provgraph.service.records import (
-    artifact_from_row,
     artifact_props,
     decode_attrs,
     edge_from_row,
@@ -248,19 +247,10 @@ def _from_index(
         return None
     if len(row["nodes"]) != len(page_ids):
         return None  # an artifact went away since the snapshot: let Cypher answer
-    nodes: list[dict[str, Any]] = []
-    for item in row["nodes"]:
-        props = page_props(item)
-        if props is None:
-            return None
-        props["kind"] = item["kind"]
-        nodes.append(decode_attrs(props))
-    found: list[dict[str, Any]] = []
-    for item in row["edges"]:
-        props = page_props(item)
-        if props is None:
-            return None
-        found.append({**props, "from": item["from"], "to": item["to"], "type": item["type"]})
+    decoded = _page_items(row)
+    if decoded is None:
+        return None
+    nodes, found = decoded
     if upstream and max_depth is None:
         # Every valid parent of an ancestor is an ancestor: nothing to filter.
         total, remaining = int(closure.positions.size), int(rest.size)
@@ -273,6 +263,28 @@ def _from_index(
     edges = [e for e, kept in zip(found, keep.tolist(), strict=True) if kept]
     total, remaining = int(closure.positions.size), int(rest.size)
     return _answer(artifact_id, direction, nodes, edges, total, remaining, closure.beyond_depth)
+
+
+def _page_items(
+    row: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """The nodes and edges of a row with datetimes as text (``lineage_page``,
+    ``lineage_subgraph``) as the plain dicts ``Artifact`` and ``LineageEdge`` validate;
+    None when a datetime text has a shape ``page_props`` cannot read."""
+    nodes: list[dict[str, Any]] = []
+    for item in row["nodes"]:
+        props = page_props(item)
+        if props is None:
+            return None
+        props["kind"] = item["kind"]
+        nodes.append(decode_attrs(props))
+    edges: list[dict[str, Any]] = []
+    for item in row["edges"]:
+        props = page_props(item)
+        if props is None:
+            return None
+        edges.append({**props, "from": item["from"], "to": item["to"], "type": item["type"]})
+    return nodes, edges
 
 
 def _within(
@@ -369,24 +381,37 @@ def subgraph(
 ) -> Subgraph:
     """The root, its ancestors and descendants (capped at ``limit`` nodes) and their edges."""
     _, limit = _check_bounds(None, limit)
-    rows = store.query(
-        "lineage_subgraph",
-        id=artifact_id,
-        edge_kinds=_kinds(edge_kinds),
-        as_of=as_of_instant(as_of),
-        limit=limit,
-    )
-    if not rows:
-        raise NotFound(artifact_id)
-    row = rows[0]
+    decoded = None
+    for as_text in (True, False):  # as values: a datetime text page_props cannot read
+        rows = store.query(
+            "lineage_subgraph",
+            id=artifact_id,
+            edge_kinds=_kinds(edge_kinds),
+            as_of=as_of_instant(as_of),
+            limit=limit,
+            as_text=as_text,
+            raw=True,
+        )
+        if not rows:
+            raise NotFound(artifact_id)
+        row = rows[0]
+        kept = {item["props"]["id"] for item in row["nodes"]}
+        row["edges"] = [item for item in row["edges"] if item["to"] in kept]
+        decoded = _page_items(row)
+        if decoded is not None:
+            break
+    assert decoded is not None  # without text, page_props reads every value
+    nodes, edges = decoded
     complete = row["total"] <= limit
-    return Subgraph(
-        root=artifact_id,
-        nodes=[artifact_from_row(n) for n in row["nodes"]],
-        edges=[edge_from_row(e) for e in row["edges"]],
-        total=row["total"],
-        complete=complete,
-        truncated_reason=None if complete else "limit",
+    return Subgraph.model_validate(
+        {
+            "root": artifact_id,
+            "nodes": nodes,
+            "edges": edges,
+            "total": row["total"],
+            "complete": complete,
+            "truncated_reason": None if complete else "limit",
+        }
     )
 
 
