@@ -27,7 +27,6 @@ import multiprocessing
 import pickle
 import re
 import shutil
-import sys
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -409,7 +408,6 @@ class _Builder:
     def _at(self, artifact_id: str) -> int:
         at = self.position.get(artifact_id)
         if at is None:
-            artifact_id = sys.intern(artifact_id)
             at = self.position[artifact_id] = len(self.names)
             self.names.append(artifact_id)
             self.kind.append(_UNKNOWN)

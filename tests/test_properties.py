@@ -195,3 +195,53 @@ def test_license_keys_refuse_nonsense_with_a_value_error_only(expression: str) -
     except ValueError:
         return
     assert all(isinstance(k, str) and k for k in keys)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=8,
+)
+_FIELDS = sorted({*NodeRecord.model_fields, *EdgeRecord.model_fields, "from", "kind", "role"})
+
+
+@st.composite
+def near_records(draw: Any) -> str:
+    """Records, and near misses: any field with any JSON value, repeated keys, the kind
+    first or not."""
+    kind = draw(
+        st.sampled_from(
+            [("node", k) for k in ("dataset", "model", "source", "run", "robot")]
+            + [("edge", k) for k in ("DERIVED_FROM", "TRAINED_ON", "USED", "PRODUCED_BY")]
+        )
+    )
+    pairs = [kind, ("from" if kind[0] == "edge" else "id", draw(ids))]
+    if kind[0] == "edge":
+        pairs.append(("to", draw(ids)))
+    extra = draw(st.lists(st.tuples(st.sampled_from(_FIELDS), json_values), max_size=4))
+    pairs += extra
+    if draw(st.booleans()):
+        pairs = draw(st.permutations(pairs))
+    ascii_only = draw(st.booleans())  # \u escapes (surrogate pairs among them) or UTF-8
+    return (
+        "{"
+        + ",".join(
+            f"{json.dumps(k, ensure_ascii=ascii_only)}:{json.dumps(v, ensure_ascii=ascii_only)}"
+            for k, v in pairs
+        )
+        + "}"
+    )
+
+
+@PROPERTY_SETTINGS
+@given(st.lists(st.one_of(near_records(), node_records().map(json.dumps)), max_size=20))
+def test_lines_as_bytes_give_exactly_what_the_same_lines_as_text_give(lines: list[str]) -> None:
+    """Bytes take pydantic's direct JSON validation where it cannot differ; text always
+    takes json.loads and parse_record."""
+    as_bytes = parse_lines([line.encode("utf-8") for line in lines])
+    as_text = parse_lines(lines)
+    for name in ("nodes", "edges", "runs", "run_edges"):
+        assert [(n, repr(r.model_dump())) for n, r in getattr(as_bytes, name)] == [
+            (n, repr(r.model_dump())) for n, r in getattr(as_text, name)
+        ]
+    assert as_bytes.errors == as_text.errors
