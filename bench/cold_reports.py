@@ -1,4 +1,4 @@
-"""``python -m bench.cold_reports URI ID licenses|risk [index|cypher]``: the memory and time
+"""``python -m bench.cold_reports URI|managed ID licenses|risk [index|cypher]``: the memory and time
 one cold report adds to a process, as the API pays it on its first request after a write.
 
 Builds the lineage index first (as an API worker does at startup), then resets the peak RSS
@@ -18,10 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provgraph.service import risk
+from provgraph.service.heap import release_freed_memory
 from provgraph.service.licensing import report
 from provgraph.service.licensing.kb import load_kb
 from provgraph.service.licensing.propagation import Policy
-from provgraph.service.lineage_index import index_for, release_freed_memory
+from provgraph.service.lineage_index import index_for
 from provgraph.service.settings import Settings
 from provgraph.service.store import Store
 
@@ -46,7 +47,10 @@ def main(argv: list[str]) -> int:
     uri, artifact_id, what = argv[:3]
     path = argv[3] if len(argv) == 4 else "index"
     kb = load_kb()
-    with Store.connect(Settings(neo4j_uri=uri)) as store:
+    settings = Settings.from_env()
+    if uri != "managed":  # the managed server of PROVGRAPH_HOME, with its credentials
+        settings = Settings(neo4j_uri=uri)
+    with Store.connect(settings) as store:
         index = index_for(store)
         index.background = False
         index.current(store)
@@ -62,10 +66,18 @@ def main(argv: list[str]) -> int:
                 store, artifact_id, policy=Policy.STRICT, as_of=as_of, kb=kb
             )
             summary = {"clauses": len(answer.clauses), "conflicts": len(answer.conflicts)}
+            del answer
         else:
             found = risk._risk_report(store, artifact_id, risk.RiskThresholds(), as_of)
             summary = {"generations": found.synthetic_generations, "findings": len(found.findings)}
+            del found
         ms = (time.perf_counter() - start) * 1000
+        gc.collect()  # what stays now is what the process keeps beyond the report itself
+        kept = _status("VmRSS")
+        trim_start = time.perf_counter()
+        release_freed_memory()
+        trim_ms = (time.perf_counter() - trim_start) * 1000
+        trimmed = _status("VmRSS")
     peak = _status("VmHWM")
     print(
         json.dumps(
@@ -76,6 +88,9 @@ def main(argv: list[str]) -> int:
                 "rss_before_mb": round(before / 1e6, 1),
                 "peak_mb": round(peak / 1e6, 1),
                 "added_mb": round((peak - before) / 1e6, 1),
+                "kept_mb": round((kept - before) / 1e6, 1),
+                "kept_after_trim_mb": round((trimmed - before) / 1e6, 1),
+                "trim_ms": round(trim_ms, 1),
                 **summary,
             }
         )

@@ -90,7 +90,7 @@ def _in_thread(work: Callable[[], Any]) -> Any:
 
 def _measure(build: Callable[[], Any], ask: Callable[[Any, int], object]) -> dict[str, Any]:
     """Build in a thread from a reset peak, trim, then ask ``QUESTIONS`` questions."""
-    from provgraph.service import lineage_index as li
+    from provgraph.service import heap
 
     Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
     before = _status()
@@ -99,7 +99,7 @@ def _measure(build: Callable[[], Any], ask: Callable[[Any, int], object]) -> dic
     seconds = time.perf_counter() - start
     assert snapshot is not None, "the build gave no snapshot"
     built = _status()
-    li.release_freed_memory()
+    heap.release_freed_memory()
     trimmed = _status()
 
     def one(k: int) -> None:

@@ -61,7 +61,7 @@ __all__ = [
 
 ANCESTRY_LIMIT = 250_000
 FACTS_BATCH = 5_000  # ids per risk_nodes query
-REPORTS = EpochCache()
+REPORTS = EpochCache(release_after_compute=True)  # cold reports: seconds, big temporaries
 Severity = Literal["error", "warning"]
 Interval = tuple[Fraction, Fraction]
 _UNKNOWN: Interval = (Fraction(0), Fraction(1))

@@ -75,10 +75,12 @@ def test_served_app_takes_the_token_decision_from_the_environment(
 
 def test_the_api_process_does_not_load_dataframe_libraries() -> None:
     """The driver would import pandas and pyarrow (~100 MB per API process) only for
-    DataFrame query values; the API loads neither, and both still import afterwards."""
+    DataFrame query values; the API loads neither, and both still import afterwards.
+    Nor does it load httpx (~5 MB with the CLI libraries it imports) before a webhook is
+    due."""
     probe = (
         "import sys, provgraph.service.api\n"
-        "print(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules))\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'httpx', 'rich') if m in sys.modules))\n"
         "import pyarrow, neo4j\n"
         "print(pyarrow.__name__, neo4j.__name__)\n"
     )

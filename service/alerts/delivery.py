@@ -23,13 +23,14 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from provgraph.service.alerts.models import DeliveryAttempt, DeliveryRun
 from provgraph.service.alerts.signing import sign
 from provgraph.service.store import Store, Tx
+
+if TYPE_CHECKING:  # imported where a request is made: see _ClientOnDemand
+    import httpx
 
 __all__ = ["DEFAULT_RETRY", "Dispatcher", "RetryPolicy", "deliver_pending", "outcome_of"]
 
@@ -115,6 +116,8 @@ def _payload_key(event: str) -> str:
 
 
 def _post(client: httpx.Client, url: str, secret: str, delivery: dict[str, Any]) -> _Response:
+    import httpx
+
     timestamp = int(time.time())
     body = json.dumps(
         {
@@ -234,7 +237,35 @@ def _attempt(
 
 def new_client(retry: RetryPolicy = DEFAULT_RETRY) -> httpx.Client:
     """The HTTP client deliveries use: short timeouts, no redirects."""
+    import httpx
+
     return httpx.Client(timeout=httpx.Timeout(retry.timeout), follow_redirects=False)
+
+
+class _ClientOnDemand:
+    """The client given, or one made at the first request and closed by :meth:`close`.
+
+    Most API processes never send a webhook, and importing httpx (with the command-line
+    libraries it loads when they are installed: click, rich, pygments) costs each one
+    ~5 MB of RSS, so the dispatcher every API process runs makes no client until a
+    delivery is due."""
+
+    def __init__(self, retry: RetryPolicy, given: httpx.Client | None = None) -> None:
+        self._retry = retry
+        self._given = given
+        self._own: httpx.Client | None = None
+
+    def get(self) -> httpx.Client:
+        if self._given is not None:
+            return self._given
+        if self._own is None:
+            self._own = new_client(self._retry)
+        return self._own
+
+    def close(self) -> None:
+        if self._own is not None:
+            self._own.close()
+            self._own = None
 
 
 def deliver_pending(
@@ -245,7 +276,7 @@ def deliver_pending(
     retry: RetryPolicy = DEFAULT_RETRY,
     webhooks: Collection[str] | None = None,
     max_wait: float | None = None,
-    client: httpx.Client | None = None,
+    client: httpx.Client | _ClientOnDemand | None = None,
     batch: int = 10,
     rng: random.Random | None = None,
     cancel: threading.Event | None = None,
@@ -259,7 +290,7 @@ def deliver_pending(
     clock = _Clock(now)
     start = clock.now()
     scope = sorted(webhooks) if webhooks is not None else None
-    http = client or new_client(retry)
+    http = client if isinstance(client, _ClientOnDemand) else _ClientOnDemand(retry, client)
     run = DeliveryRun()
     idle = 0
     try:
@@ -268,7 +299,7 @@ def deliver_pending(
             for row in rows:
                 if cancel is not None and cancel.is_set():
                     break
-                outcome = _attempt(store, http, row, now=clock.now(), retry=retry, rng=rng)
+                outcome = _attempt(store, http.get(), row, now=clock.now(), retry=retry, rng=rng)
                 run.attempts += 1
                 if outcome == "delivered":
                     run.delivered += 1
@@ -294,7 +325,7 @@ def deliver_pending(
             sleep(pause)
             clock.advance(pause)
     finally:
-        if client is None:
+        if http is not client:
             http.close()
     return run
 
@@ -358,7 +389,7 @@ class Dispatcher:
             self._thread = None
 
     def _run(self) -> None:
-        client = new_client(self.retry)
+        client = _ClientOnDemand(self.retry)
         try:
             while not self._stop.is_set():
                 self._wake.clear()

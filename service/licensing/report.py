@@ -47,7 +47,7 @@ __all__ = [
 # bounds the memory of one ancestry read (~2 KB a node): the 1M-node benchmark's deepest
 # artifact has 123k ancestors.
 ANCESTRY_LIMIT = 250_000
-REPORTS = EpochCache()
+REPORTS = EpochCache(release_after_compute=True)  # cold reports: seconds, big temporaries
 _ATTRIBUTION_TYPES = {
     ClauseType.ATTRIBUTION: "credit",
     ClauseType.NOTICE_FILE: "notice",
