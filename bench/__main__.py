@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -78,7 +79,14 @@ def parse(argv: list[str]) -> RunOptions:
     )
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    sys.exit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM (timeout, a CI runner, kill) unwinds the run as Ctrl-C does, so the Neo4j and
+    # PostgreSQL servers it started are stopped and its temporary files removed.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     return main_run(parse(sys.argv[1:] if argv is None else argv))
 
 

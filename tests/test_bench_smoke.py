@@ -63,3 +63,41 @@ def test_smoke_run_answers_every_question_correctly(
     assert "| Q1 up-large |" in table and "| target |" in table
     written = write_results(results, tmp_path)
     assert json.loads(written.read_text())["meta"]["size"] == "smoke"
+
+
+def test_a_terminated_run_stops_the_servers_it_started(tmp_path: Path) -> None:
+    """SIGTERM (timeout, a CI runner) unwinds the run as Ctrl-C does: its Neo4j is stopped
+    and its temporary directory removed."""
+    import os
+    import re
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("NEO4J_URI", None)
+    run_bench = [sys.executable, "-m", "bench", "--nodes", "2000", "--ladder", "0"]
+    bench = subprocess.Popen(
+        [*run_bench, "--no-postgres", "--no-out"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert bench.stderr is not None
+    port = None
+    deadline = time.monotonic() + 300
+    for line in bench.stderr:  # the run says where its Neo4j listens once it is up
+        found = re.search(r"Neo4j \S+ on neo4j://127\.0\.0\.1:(\d+)", line)
+        if found:
+            port = int(found.group(1))
+            break
+        assert time.monotonic() < deadline, "the bench never started its Neo4j"
+    assert port is not None, "the bench exited before starting Neo4j"
+    bench.send_signal(signal.SIGTERM)
+    assert bench.wait(timeout=120) == 128 + signal.SIGTERM
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass
+    assert not list(tmp_path.glob("provgraph-bench-*"))
