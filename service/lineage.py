@@ -381,13 +381,14 @@ def subgraph(
 ) -> Subgraph:
     """The root, its ancestors and descendants (capped at ``limit`` nodes) and their edges."""
     _, limit = _check_bounds(None, limit)
+    kinds, instant = _kinds(edge_kinds), as_of_instant(as_of)  # one instant for both tries
     decoded = None
     for as_text in (True, False):  # as values: a datetime text page_props cannot read
         rows = store.query(
             "lineage_subgraph",
             id=artifact_id,
-            edge_kinds=_kinds(edge_kinds),
-            as_of=as_of_instant(as_of),
+            edge_kinds=kinds,
+            as_of=instant,
             limit=limit,
             as_text=as_text,
             raw=True,

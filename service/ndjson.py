@@ -79,7 +79,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 # The usual line names its kind first: {"node":"dataset",... or {"edge":"TRAINED_ON",...
 _LEADING_KIND = re.compile(rb'\{\s*"(node|edge)"\s*:\s*"([A-Za-z_-]*)"')
-_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(_SURROGATE_ESCAPE.pattern.encode())
 
 
 def _direct_record(raw: bytes) -> Record | None:
