@@ -108,6 +108,16 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _instant(value: datetime) -> str:
+    """An instant as the importer reads it fastest: UTC as ``Z``, not ``+00:00``.
+
+    Both mean the same offset to Neo4j (the stored value is identical), but the importer
+    parses a ``+00:00`` offset per value: at L (5.8M datetimes, most of them the load's
+    own instant) that was a third of its time (101 -> 70 s on 2026-12-03)."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 class _Group:
     """One input group of the importer: a header and its rows.
 
@@ -248,7 +258,7 @@ class _Columns:
         if text is None:
             if len(self._iso) >= 1024:
                 self._iso.clear()
-            text = self._iso[value] = value.isoformat()
+            text = self._iso[value] = _instant(value)
         return text
 
     def header(self) -> list[str]:
@@ -314,7 +324,7 @@ class _Builder:
         # before it (repeats, the first error) is left to the builder that absorbs it.
         self.part = part
         self.now = now
-        self.now_text = now.isoformat()
+        self.now_text = _instant(now)
         self.progress = progress
         self.errors: list[LineError] = []
         self.files = ImportFiles()
@@ -829,7 +839,7 @@ class _Builder:
             self._group("nodes-audit", "AuditEvent", header, 1)
             actor = audit.actor
             row = ",".join(
-                [_quote(audit.id), audit.at.isoformat()]
+                [_quote(audit.id), _instant(audit.at)]
                 + [_quote(v) for v in (audit.action, audit.source, actor.via, actor.name)]
                 + [_quote(v) if v is not None else "" for v in (actor.token_id, actor.run)]
             )

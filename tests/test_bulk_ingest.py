@@ -133,8 +133,8 @@ def _plain(value: Any, window: tuple[datetime, datetime]) -> Any:
     """A comparable form; instants inside the load's window become '<load time>'."""
     if isinstance(value, DateTime):
         native = value.to_native()
-        if window[0] <= native <= window[1]:
-            return "<load time>"
+        if window[0] <= native <= window[1]:  # its offset still counts (Z as +00:00)
+            return ("<load time>", value.utcoffset(), str(value.tzinfo))
         return ("datetime", native.isoformat(), str(value.tzinfo))
     if isinstance(value, list):
         return tuple(_plain(v, window) for v in value)
