@@ -217,3 +217,37 @@ def test_a_cycle_through_both_parts_is_refused_as_in_one_process(
 def _no_leftover_parts(tmp_path: Path) -> Iterator[None]:
     yield
     assert not list(tmp_path.glob("*/part-*"))  # the parts' files were absorbed and removed
+
+
+def test_instants_are_written_in_utc_with_z(tmp_path: Path) -> None:
+    """The importer parses ``Z`` about twice as fast as ``+00:00`` (the same offset to Neo4j).
+    Records hold instants in UTC (a given offset is converted, as ingest stores it): the
+    load's own and the given ones are all written with ``Z``."""
+    records = [
+        {"node": "dataset", "id": "d:a", "name": "a"},
+        {"node": "dataset", "id": "d:b", "name": "b"},
+        {"node": "dataset", "id": "d:c", "name": "c"},
+        {"edge": "DERIVED_FROM", "from": "d:b", "to": "d:a",
+         "valid_from": "2025-01-01T00:00:00+00:00"},
+        {"edge": "DERIVED_FROM", "from": "d:c", "to": "d:a",
+         "valid_from": "2025-01-01T02:00:00+02:00"},
+    ]  # fmt: skip
+    directory = tmp_path / "files"
+    directory.mkdir()
+    audit = WriteAudit(action="ingest", source="t.ndjson")
+    write_import_files(
+        _file(tmp_path / "t.ndjson", records),
+        directory,
+        now=NOW,
+        audit=audit,
+        epoch=1,
+        source="t.ndjson",
+    )
+    nodes = (directory / "nodes-dataset.csv").read_text(encoding="utf-8")
+    edges = (directory / "rels-DERIVED_FROM.csv").read_text(encoding="utf-8").splitlines()
+    assert nodes.count(",2026-12-02T05:00:00Z") == 6  # created_at and updated_at of 3
+    assert "+00:00" not in nodes
+    assert edges[1].endswith(",2025-01-01T00:00:00Z,,,,,,")
+    assert edges[2].endswith(",2025-01-01T00:00:00Z,,,,,,")  # 02:00+02:00 in UTC
+    audit_row = (directory / "nodes-audit.csv").read_text(encoding="utf-8").splitlines()[1]
+    assert audit_row.split(",")[1].endswith("Z")
