@@ -56,6 +56,7 @@ SIZES = {"S": 10_000, "M": 100_000, "L": 1_000_000}
 # same generator (about 100k elements), each load into an empty database of its own.
 TRANSACTIONAL_NODES = 25_000
 RESULTS_DIR = Path(__file__).parent / "results"
+PYTHON_LOOP_ITERATIONS = 20_000_000  # ~1 s of CPU on a fast core, ~5 s on a slow one
 
 
 @dataclass
@@ -120,10 +121,21 @@ def _transactional(options: RunOptions, work: Path, data_file: Path) -> dict[str
     return result
 
 
+def python_loop_s() -> float:
+    """CPU seconds of a fixed pure-Python loop: how fast this machine runs Python now, so
+    runs on different machines (or on one shared machine at different hours) compare."""
+    start = time.process_time()
+    total = 0
+    for i in range(PYTHON_LOOP_ITERATIONS):
+        total += i
+    return round(time.process_time() - start, 2)
+
+
 def run(options: RunOptions) -> tuple[dict[str, Any], int]:
     """Run everything; returns the results and the exit code."""
     started = dt.datetime.now(dt.UTC)
     load_start = os.getloadavg()
+    loop_start = python_loop_s()
     checks = Checks()
     _say(f"generating {options.nodes:,} nodes (seed {options.seed})")
     graph = generate(options.nodes, seed=options.seed)
@@ -216,6 +228,7 @@ def run(options: RunOptions) -> tuple[dict[str, Any], int]:
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
+        "python_loop_s": [loop_start, python_loop_s()],  # at the start and at the end
         "python": platform.python_version(),
         "numpy": np.__version__,
         "neo4j_heap": options.heap,
@@ -269,6 +282,7 @@ def _questions(
                 # Which question leaves a worker large (glibc keeps what a request freed).
                 api.rss()
                 answer["api_rss_largest_process_after_bytes"] = api.largest_now
+                answer["api_high_water_largest_process_after_bytes"] = api.largest_high_water
                 return answer
 
             up_large, up_mid, down = queries["up-large"], queries["up-mid"], queries["down-large"]

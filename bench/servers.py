@@ -94,6 +94,19 @@ def neo4j_for_bench(
         server.stop()
 
 
+def high_water_mark(pid: int) -> int | None:
+    """A live process's peak resident set size in bytes (``VmHWM``; None off Linux or once
+    the process is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
 def server_process(uri: str) -> psutil.Process | None:
     """The local process listening on ``uri``'s port (the Neo4j server), or None when the
     server is elsewhere: Q6 reports where the CPU of a request goes."""
@@ -152,6 +165,9 @@ class ApiServer:
         self.peak_rss = 0  # of all the API's processes together
         self.peak_rss_per_process: dict[int, int] = {}
         self.largest_now = 0  # RSS of the largest process at the last sample
+        # VmHWM: the true peak of each process, which samples between requests miss (a
+        # 688k-node answer is built and freed within one request).
+        self.high_water_per_process: dict[int, int] = {}
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -166,7 +182,7 @@ class ApiServer:
 
     def rss(self) -> int:
         """Current resident set size of the API's processes together (bytes); keeps the
-        peak of the sum and of each process."""
+        peak of the sum and of each process, and each process's high-water mark."""
         total = 0
         self.largest_now = 0
         for process in (self._ps, *self._ps.children(recursive=True)):
@@ -176,8 +192,16 @@ class ApiServer:
                 self.largest_now = max(self.largest_now, value)
                 peak = self.peak_rss_per_process.get(process.pid, 0)
                 self.peak_rss_per_process[process.pid] = max(peak, value)
+                mark = high_water_mark(process.pid)
+                if mark is not None:
+                    self.high_water_per_process[process.pid] = mark
         self.peak_rss = max(self.peak_rss, total)
         return total
+
+    @property
+    def largest_high_water(self) -> int:
+        """The largest process's high-water mark so far (bytes; 0 where the OS keeps none)."""
+        return max(self.high_water_per_process.values(), default=0)
 
     def processes(self) -> list[psutil.Process]:
         """The supervisor and its workers."""
@@ -193,6 +217,10 @@ class ApiServer:
             "sum_peak_bytes": self.peak_rss,
             "largest_process_peak_bytes": max(per.values(), default=0),
             "per_process_peak_bytes": {str(pid): value for pid, value in sorted(per.items())},
+            "largest_process_high_water_bytes": self.largest_high_water or None,
+            "per_process_high_water_bytes": {
+                str(pid): value for pid, value in sorted(self.high_water_per_process.items())
+            },
         }
 
     def stop(self) -> None:
