@@ -14,10 +14,18 @@ import ctypes
 import ctypes.util
 from functools import cache
 
-__all__ = ["LARGE_BLOCK_BYTES", "release_freed_memory", "return_large_blocks_at_once"]
+__all__ = [
+    "ARENAS",
+    "LARGE_BLOCK_BYTES",
+    "limit_arenas",
+    "release_freed_memory",
+    "return_large_blocks_at_once",
+]
 
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter numbers (malloc.h)
+_M_ARENA_MAX = -8
 LARGE_BLOCK_BYTES = 1 << 20
+ARENAS = 2
 
 
 @cache
@@ -45,3 +53,16 @@ def return_large_blocks_at_once(threshold: int = LARGE_BLOCK_BYTES) -> bool:
     if libc is None or not hasattr(libc, "mallopt"):
         return False
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, threshold))
+
+
+def limit_arenas(arenas: int = ARENAS) -> bool:
+    """Let every thread share at most ``arenas`` malloc arenas (``mallopt(M_ARENA_MAX)``,
+    what ``MALLOC_ARENA_MAX`` sets), before the request threads start. glibc otherwise
+    gives up to 8 per core to an API worker's ~20 threads, and each keeps the small blocks
+    its requests freed: at L, 2 arenas left a worker 10-12 MiB smaller after Q3-Q6 (one
+    run each way, docs/benchmarks.md); the GIL already serializes most allocations.
+    Returns whether libc took it."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, "mallopt"):
+        return False
+    return bool(libc.mallopt(_M_ARENA_MAX, arenas))

@@ -48,6 +48,7 @@ __all__ = [
     "Closure",
     "EpochCache",
     "LineageIndex",
+    "Positions",
     "Snapshot",
     "driver_iso",
     "index_for",
@@ -63,6 +64,9 @@ ID_BATCH = 20_000  # ids per query: the driver decodes a batch into str objects 
 EDGE_BATCH = 5_000  # children per query (about 3 edges each)
 RETRY_AFTER_FAILURE_S = 60.0
 MATRICES_KEPT = 6  # per snapshot: both directions unfiltered (views) and 4 edge-kind filters
+IDS_JSON_ROWS = 65_536  # ids written at a time by ids_json: bounds its temporaries (~2 MB)
+_JSON_ESCAPED = np.zeros(256, dtype=bool)  # bytes JSON writes escaped, but NUL (padding)
+_JSON_ESCAPED[1:32] = _JSON_ESCAPED[ord('"')] = _JSON_ESCAPED[ord("\\")] = True
 _BITS = {kind: 1 << i for i, kind in enumerate(LINEAGE_EDGE_KINDS)}
 _ALL_BITS = sum(_BITS.values())
 
@@ -125,6 +129,33 @@ class Snapshot:
 
     def id_list(self, positions: Positions) -> list[str]:
         return _id_list(self.ids[positions])
+
+    def ids_json(self, positions: Positions) -> bytes | None:
+        """The ids at ``positions`` as a JSON array of strings, written from the keys'
+        UTF-8 bytes in a few array operations, or None where the general path must write
+        them (ids held as str objects, or one that JSON escapes: a quote, a backslash, a
+        control character). Why: a str object per id made a 688k-id answer cost ~100 MB
+        of short-lived objects, the API's high-water mark at L (docs/benchmarks.md)."""
+        if self.ids.dtype.kind != "S":
+            return None
+        width = self.ids.dtype.itemsize
+        parts = [b"["]
+        for start in range(0, positions.size, IDS_JSON_ROWS):
+            keys = self.ids[positions[start : start + IDS_JSON_ROWS]]
+            grid = keys.view(np.uint8).reshape(keys.size, width)
+            # NUL pads a key at its end only; one inside a key would be lost below.
+            if _JSON_ESCAPED[grid].any() or ((grid[:, :-1] == 0) & (grid[:, 1:] != 0)).any():
+                return None
+            rows = np.zeros((keys.size, width + 3), dtype=np.uint8)
+            rows[:, 0] = rows[:, width + 1] = ord('"')
+            rows[:, 1 : width + 1] = grid
+            rows[:, width + 2] = ord(",")
+            flat = rows.ravel()
+            parts.append(flat[flat != 0].tobytes())  # drops the padding: "id",
+        if len(parts) > 1:
+            parts[-1] = parts[-1][:-1]  # the last comma
+        parts.append(b"]")
+        return b"".join(parts)
 
     def matrix(self, direction: Direction, kinds: Iterable[str]) -> sp.csr_matrix:
         """The edges of ``kinds`` in ``direction`` (data: the kind's bit)."""

@@ -12,7 +12,7 @@ import pytest
 
 from provgraph.service import lineage as lineage_module
 from provgraph.service.ingest import ingest_lines
-from provgraph.service.lineage import lineage, lineage_ids
+from provgraph.service.lineage import lineage, lineage_ids, lineage_ids_json
 from provgraph.service.lineage_index import EpochCache, LineageIndex, Snapshot, driver_iso
 from provgraph.service.models import Direction, Lineage
 from provgraph.service.store import Store
@@ -134,6 +134,8 @@ def test_ids_only_answers_as_the_pages_do(store: Store, ns: str, index: LineageI
                 slow = lineage_ids(store, node, as_of=datetime.now(UTC), **kw)  # Cypher
                 assert fast == slow, (node, kw)
                 assert fast.model_dump_json() == slow.model_dump_json()  # what the API sends
+                written = lineage_ids_json(store, node, **kw)  # ids from the keys' bytes
+                assert written == fast.model_dump_json(by_alias=True).encode(), (node, kw)
                 assert fast.ids == [n.id for n in pages.nodes] and fast.total == pages.total
                 assert fast.truncated_reason == pages.truncated_reason
                 if fast.total > 2:
@@ -142,6 +144,8 @@ def test_ids_only_answers_as_the_pages_do(store: Store, ns: str, index: LineageI
                     assert head.ids + tail.ids == fast.ids and head.truncated_reason == "limit"
                     cypher = lineage_ids(store, node, limit=2, as_of=datetime.now(UTC), **kw)
                     assert cypher == head
+                    head_json = lineage_ids_json(store, node, limit=2, **kw)
+                    assert json.loads(head_json) == head.model_dump(mode="json")
 
 
 def test_a_write_retires_the_snapshot(store: Store, ns: str, index: LineageIndex) -> None:
@@ -272,6 +276,31 @@ def test_compact_keys_find_only_what_they_hold() -> None:
     assert snapshot.id_list(np.array([3, 4])) == ["b:é", "c:日本"]
     long_ids = _compact(["x" * 100, "y"])
     assert long_ids.dtype == object  # too wide for bytes: kept as strings
+
+
+def test_ids_json_is_what_json_writes_or_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from provgraph.service import lineage_index as module
+
+    monkeypatch.setattr(module, "IDS_JSON_ROWS", 3)  # several chunks, one partly filled
+    ids = sorted(["a", "a:1", "b:é", "c:日本", "d:" + "x" * 20, "e:1", "e:22"])
+    keys = module._compact(ids)
+    empty = sp.csr_matrix((len(ids), len(ids)), dtype=np.int8)
+    snapshot = Snapshot(1, datetime.now(UTC), None, keys, empty, empty)
+    for picked in ([], [0], [0, 1, 2], [0, 1, 2, 3], list(range(len(ids))), [6, 4, 2]):
+        positions = np.array(picked, dtype=np.int64)
+        written = snapshot.ids_json(positions)
+        assert written == json.dumps([ids[i] for i in picked], ensure_ascii=False).replace(
+            ", ", ","
+        ).encode("utf-8"), picked
+    for escaped in ('a"b', "a\\b", "a\nb", "a\x01b", "a\x00b"):
+        odd = module._compact(sorted(["plain", escaped]))
+        odd_snapshot = Snapshot(1, datetime.now(UTC), None, odd, empty, empty)
+        assert odd_snapshot.ids_json(np.arange(2)) is None, escaped  # the general path writes it
+    wide = module._compact(["x" * 100, "y"])
+    assert Snapshot(1, datetime.now(UTC), None, wide, empty, empty).ids_json(np.arange(2)) is None
 
 
 def test_ids_are_collected_batch_by_batch_as_one_sorted_array() -> None:

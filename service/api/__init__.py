@@ -27,7 +27,7 @@ from provgraph.service.api.routes import checks as checks_routes
 from provgraph.service.api.routes import openlineage as openlineage_routes
 from provgraph.service.api.routes import risk as risk_routes
 from provgraph.service.errors import ProvgraphError
-from provgraph.service.heap import return_large_blocks_at_once
+from provgraph.service.heap import limit_arenas, return_large_blocks_at_once
 from provgraph.service.licensing.kb import load_kb
 from provgraph.service.lineage_index import index_for
 from provgraph.service.risk import RiskThresholds
@@ -117,6 +117,7 @@ def create_app(
             dispatcher.start()
         if store is None:  # an app that owns its connection: a served one
             return_large_blocks_at_once()  # a big answer's memory goes back when freed
+            limit_arenas()  # request threads share two arenas of small freed blocks
             threading.Thread(
                 target=_warm_lineage_index, args=(holder,), name="provgraph-warm", daemon=True
             ).start()

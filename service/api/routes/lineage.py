@@ -61,7 +61,7 @@ def get_lineage_ids(
     ] = domain.MAX_IDS_LIMIT,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous answer")] = None,
 ) -> Response:
-    answer = domain.lineage_ids(
+    answer = domain.lineage_ids_json(
         store,
         artifact_id,
         direction=direction,
@@ -71,7 +71,7 @@ def get_lineage_ids(
         limit=limit,
         cursor=cursor,
     )
-    return json_response(answer)
+    return Response(answer, media_type="application/json")
 
 
 @router.get(
