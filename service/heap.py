@@ -59,7 +59,7 @@ def limit_arenas(arenas: int = ARENAS) -> bool:
     """Let every thread share at most ``arenas`` malloc arenas (``mallopt(M_ARENA_MAX)``,
     what ``MALLOC_ARENA_MAX`` sets), before the request threads start. glibc otherwise
     gives up to 8 per core to an API worker's ~20 threads, and each keeps the small blocks
-    its requests freed: at L, 2 arenas left a worker 10-12 MiB smaller after Q3-Q6 (one
+    its requests freed: at L, 2 arenas left a worker 4-14 MiB smaller after Q3-Q6 (one
     run each way, docs/benchmarks.md); the GIL already serializes most allocations.
     Returns whether libc took it."""
     libc = _libc()
