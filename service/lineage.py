@@ -314,26 +314,16 @@ def lineage_ids(
     answer (no properties or edges are read)."""
     max_depth, limit = _check_bounds(max_depth, limit, MAX_IDS_LIMIT)
     kinds = _kinds(edge_kinds)
+    found = None
     if as_of is None:
-        indexed = _ids_from_index(store, artifact_id, direction, max_depth, kinds, cursor, limit)
-        if indexed is not None:
-            return indexed
-    after = decode_cursor(cursor) if cursor else None
-    row = _closure_row(store, _IDS, artifact_id, direction, max_depth, kinds, as_of, after, limit)
-    ids = list(row["ids"])
-    more = row["remaining"] > len(ids)
-    reason: TruncatedReason | None = (
-        "limit" if more else ("max_depth" if row["beyond_depth"] else None)
-    )
-    return LineageIds(
-        root=artifact_id,
-        direction=direction,
-        ids=ids,
-        total=row["total"],
-        complete=reason is None,
-        truncated_reason=reason,
-        next_cursor=encode_cursor(ids[-1]) if more and ids else None,
-    )
+        found = _indexed_ids(store, artifact_id, direction, max_depth, kinds, cursor, limit)
+    if found is None:
+        return _ids_from_cypher(
+            store, artifact_id, direction, max_depth, kinds, as_of, cursor, limit
+        )
+    answer, snapshot, page = found
+    answer.ids = snapshot.id_list(page)
+    return answer
 
 
 def lineage_ids_json(
@@ -352,49 +342,54 @@ def lineage_ids_json(
     str object per id, which for a 688k-id answer was ~100 MB of short-lived objects."""
     max_depth, limit = _check_bounds(max_depth, limit, MAX_IDS_LIMIT)
     kinds = _kinds(edge_kinds)
+    found = None
     if as_of is None:
         found = _indexed_ids(store, artifact_id, direction, max_depth, kinds, cursor, limit)
-        if found is not None:
-            answer, snapshot, page = found
-            ids = snapshot.ids_json(page)
-            if ids is not None:
-                # Safe to splice: inside a JSON string a quote is always escaped, so only
-                # the field itself reads `"ids":[]` (root, before it, is such a string).
-                head, tail = answer.model_dump_json(by_alias=True).encode().split(_NO_IDS, 1)
-                return head + b'"ids":' + ids + tail
-            answer.ids = snapshot.id_list(page)
-            return answer.model_dump_json(by_alias=True).encode()
-    answer = lineage_ids(
-        store,
-        artifact_id,
-        direction=direction,
-        max_depth=max_depth,
-        edge_kinds=kinds,
-        as_of=as_of,
-        limit=limit,
-        cursor=cursor,
-    )
-    return answer.model_dump_json(by_alias=True).encode()
+    if found is None:
+        answer = _ids_from_cypher(
+            store, artifact_id, direction, max_depth, kinds, as_of, cursor, limit
+        )
+        return answer.model_dump_json(by_alias=True).encode()
+    answer, snapshot, page = found
+    ids = snapshot.ids_json(page)
+    if ids is None:
+        answer.ids = snapshot.id_list(page)
+        return answer.model_dump_json(by_alias=True).encode()
+    # Safe to splice: inside a JSON string a quote is always escaped, so only the field
+    # itself reads `"ids":[]` (root, before it, is such a string).
+    head, tail = answer.model_dump_json(by_alias=True).encode().split(_NO_IDS, 1)
+    return head + b'"ids":' + ids + tail
 
 
 _NO_IDS = b'"ids":[]'
 
 
-def _ids_from_index(
+def _ids_from_cypher(
     store: Store,
     artifact_id: str,
     direction: Direction,
     max_depth: int | None,
     kinds: list[str],
+    as_of: datetime | None,
     cursor: str | None,
     limit: int,
-) -> LineageIds | None:
-    found = _indexed_ids(store, artifact_id, direction, max_depth, kinds, cursor, limit)
-    if found is None:
-        return None
-    answer, snapshot, page = found
-    answer.ids = snapshot.id_list(page)
-    return answer
+) -> LineageIds:
+    after = decode_cursor(cursor) if cursor else None
+    row = _closure_row(store, _IDS, artifact_id, direction, max_depth, kinds, as_of, after, limit)
+    ids = list(row["ids"])
+    more = row["remaining"] > len(ids)
+    reason: TruncatedReason | None = (
+        "limit" if more else ("max_depth" if row["beyond_depth"] else None)
+    )
+    return LineageIds(
+        root=artifact_id,
+        direction=direction,
+        ids=ids,
+        total=row["total"],
+        complete=reason is None,
+        truncated_reason=reason,
+        next_cursor=encode_cursor(ids[-1]) if more and ids else None,
+    )
 
 
 def _indexed_ids(
@@ -422,8 +417,8 @@ def _indexed_ids(
     reason: TruncatedReason | None = (
         "limit" if more else ("max_depth" if closure.beyond_depth else None)
     )
-    # Every field is built here from the index (a list of str, ints, the enum): validating
-    # 123k ids again cost ~5 ms of a ~57 ms closure at L.
+    # Every field is built here from the index (ints, the enum; the caller sets the ids
+    # as a list of str): validating 123k ids again cost ~5 ms of a ~57 ms closure at L.
     answer = LineageIds.model_construct(
         root=artifact_id,
         direction=direction,

@@ -113,14 +113,15 @@ def create_app(
         # Parse the license KB (~90 YAML files, seconds on a busy machine) before serving,
         # so the first write is not the one that pays for it and times out its client.
         load_kb()
-        if dispatcher is not None:
-            dispatcher.start()
         if store is None:  # an app that owns its connection: a served one
+            # Before any thread of ours starts: each would take a malloc arena of its own.
             return_large_blocks_at_once()  # a big answer's memory goes back when freed
             limit_arenas()  # request threads share two arenas of small freed blocks
             threading.Thread(
                 target=_warm_lineage_index, args=(holder,), name="provgraph-warm", daemon=True
             ).start()
+        if dispatcher is not None:
+            dispatcher.start()
         yield
         if dispatcher is not None:
             dispatcher.stop()
